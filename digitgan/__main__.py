@@ -1,0 +1,3 @@
+from digitgan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""The one exception type that the CLI turns into a one-line message and exit code 2."""
+
+
+class UserError(Exception):
+    """Bad input or a missing resource the user can fix; the message says how, in one line."""

@@ -1,0 +1,55 @@
+"""Shared fixtures: deterministic torch, tiny data sets written in every supported format."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitgan.data.idx import write_idx
+
+BIN_DIR = Path(sys.executable).parent
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the installed console script the way a user types it."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([str(BIN_DIR / "digitgan"), *args], capture_output=True, text=True,
+                          cwd=cwd, env=full_env, timeout=timeout)
+
+
+def tiny_arrays(count: int = 40, classes: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Images whose class is visible: class c lights up row band c. (count, 28, 28) uint8, (count,) int64."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count, dtype=np.int64) % classes
+    images = rng.integers(0, 30, size=(count, 28, 28), dtype=np.uint8)
+    for index, label in enumerate(labels):
+        images[index, 2 * label + 2: 2 * label + 5, 4:24] = 250
+    return images, labels
+
+
+@pytest.fixture
+def idx_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "idx"
+    directory.mkdir()
+    train_x, train_y = tiny_arrays(40)
+    test_x, test_y = tiny_arrays(20, seed=1)
+    write_idx(directory / "train-images-idx3-ubyte.gz", train_x, compress=True)
+    write_idx(directory / "train-labels-idx1-ubyte.gz", train_y.astype(np.uint8), compress=True)
+    write_idx(directory / "t10k-images-idx3-ubyte", test_x)
+    write_idx(directory / "t10k-labels-idx1-ubyte", test_y.astype(np.uint8))
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_torch():
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    yield
