@@ -1,0 +1,74 @@
+"""How the class reaches each network. Registered by name; every one takes a float label vector (N, C).
+
+G side: a module mapping (z (N, z_dim), label_vector (N, C)) -> input code (N, out_dim).
+D side: a set of switches a discriminator composes: inject the label before the first dense layer
+(concat), add a projection term (Miyato & Koyama 2018), or add an auxiliary classifier head (ACGAN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from digitgan.config import ModelConfig
+
+
+class HadamardConditioning(nn.Module):
+    """z ⊙ (label_vector @ E), E: (C, z_dim) — the Keras ACGAN's Embedding multiplied into the noise."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Parameter(torch.empty(config.num_classes, config.z_dim))
+        nn.init.xavier_normal_(self.embedding)  # Keras: glorot_normal
+        self.out_dim = config.z_dim
+
+    def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+        return z * (label_vector @ self.embedding)
+
+
+class ConcatConditioning(nn.Module):
+    """cat(z, label_vector) or cat(z, label_vector @ E) when g_embed_dim > 0."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        width = config.g_embed_dim or config.num_classes
+        self.embedding = nn.Parameter(torch.randn(config.num_classes, width)) if config.g_embed_dim else None
+        self.out_dim = config.z_dim + width
+
+    def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+        code = label_vector if self.embedding is None else label_vector @ self.embedding
+        return torch.cat([z, code], dim=1)
+
+
+class NoConditioning(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.out_dim = config.z_dim
+
+    def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+        return z
+
+
+G_CONDITIONING: dict[str, type[nn.Module]] = {
+    "hadamard": HadamardConditioning,
+    "concat": ConcatConditioning,
+    "none": NoConditioning,
+}
+
+
+@dataclass(frozen=True)
+class DConditioning:
+    inject: bool = False      # label concatenated before D's first dense layer
+    project: bool = False     # + <embed(label), features>
+    aux: bool = False         # auxiliary classifier head (ACGAN)
+
+
+D_CONDITIONING: dict[str, DConditioning] = {
+    "none": DConditioning(),
+    "concat": DConditioning(inject=True),
+    "projection": DConditioning(project=True),
+    "acgan": DConditioning(aux=True),
+    "projection-acgan": DConditioning(project=True, aux=True),
+}

@@ -1,0 +1,83 @@
+"""Generators: conditioning -> body. Bodies are registered by name and built from ModelConfig stage lists."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from digitgan.config import ModelConfig
+from digitgan.models.conditioning import G_CONDITIONING
+
+
+def activation(name: str) -> nn.Module:
+    return {"relu": nn.ReLU(), "lrelu": nn.LeakyReLU(0.2)}[name]
+
+
+def output_activation(name: str) -> nn.Module:
+    # sigmoid models (the DCGAN notebook) draw in [0, 1]; 2*sigmoid(x)-1 = tanh(x/2) keeps our [-1, 1] contract.
+    return {"tanh": nn.Tanh(), "sigmoid": _RescaledSigmoid()}[name]
+
+
+class _RescaledSigmoid(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x) * 2.0 - 1.0
+
+
+def _dense_stack(in_dim: int, widths: list[int], act: str) -> tuple[nn.Sequential, int]:
+    layers: list[nn.Module] = []
+    for width in widths:
+        layers += [nn.Linear(in_dim, width), activation(act)]
+        in_dim = width
+    return nn.Sequential(*layers), in_dim
+
+
+def mlp_body(config: ModelConfig, in_dim: int) -> nn.Module:
+    """Dense layers (g_dense) then 784 outputs: the simple GAN's 100 -> 128 -> 784."""
+    hidden, width = _dense_stack(in_dim, config.g_dense, config.g_act)
+    return nn.Sequential(hidden, nn.Linear(width, 28 * 28), output_activation(config.g_out),
+                         nn.Unflatten(1, (1, 28, 28)))
+
+
+def _conv_body(config: ModelConfig, in_dim: int, upsample: str) -> nn.Module:
+    norm2d = (lambda c: nn.BatchNorm2d(c)) if config.g_norm == "batch" else (lambda c: nn.Identity())
+    hidden, width = _dense_stack(in_dim, config.g_dense, config.g_act)
+    layers: list[nn.Module] = [hidden, nn.Linear(width, config.g_base * 49, bias=config.g_norm != "batch"),
+                               nn.Unflatten(1, (config.g_base, 7, 7)), norm2d(config.g_base), activation(config.g_act)]
+    channels = config.g_base
+    for out_channels, kernel, scale in config.g_stages:
+        if scale == 2 and upsample == "transposed":
+            pad = (kernel - 1) // 2
+            layers.append(nn.ConvTranspose2d(channels, out_channels, kernel, stride=2, padding=pad,
+                                             output_padding=2 - kernel + 2 * pad, bias=config.g_norm != "batch"))
+        else:
+            if scale == 2:
+                layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+            layers.append(nn.Conv2d(channels, out_channels, kernel, padding="same", bias=config.g_norm != "batch"))
+        layers += [norm2d(out_channels), activation(config.g_act)]
+        channels = out_channels
+    layers += [nn.Conv2d(channels, 1, config.g_out_kernel, padding="same"), output_activation(config.g_out)]
+    return nn.Sequential(*layers)
+
+
+G_BODIES = {
+    "mlp": mlp_body,
+    "dcgan": lambda config, in_dim: _conv_body(config, in_dim, upsample="transposed"),
+    "upsample": lambda config, in_dim: _conv_body(config, in_dim, upsample="nearest"),
+}
+
+
+class Generator(nn.Module):
+    """G(z: (N, z_dim), label_vector: (N, C) float) -> images (N, 1, 28, 28) in [-1, 1]."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if config.g_cond not in G_CONDITIONING:
+            raise ValueError(f"unknown g_cond '{config.g_cond}'; choose from {', '.join(G_CONDITIONING)}")
+        if config.g_body not in G_BODIES:
+            raise ValueError(f"unknown g_body '{config.g_body}'; choose from {', '.join(G_BODIES)}")
+        self.z_dim, self.num_classes = config.z_dim, config.num_classes
+        self.conditioning = G_CONDITIONING[config.g_cond](config)
+        self.body = G_BODIES[config.g_body](config, self.conditioning.out_dim)
+
+    def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+        return self.body(self.conditioning(z, label_vector))

@@ -1,0 +1,191 @@
+"""What training shows and keeps: a progress line, JSONL history, the epoch table, curves, sample grids."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from digitgan.config import RunConfig
+from digitgan.images import make_grid, save_png, to_uint8
+from digitgan.models import is_conditional, one_hot, sample_noise
+
+GRID_SEED = 1234  # fixed noise for the per-epoch grids, so frames compare
+
+
+def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [row[key] for row in rows if isinstance(row.get(key), float)]
+    return float(np.mean(values)) if values else None
+
+
+class History:
+    """history.jsonl: one `log` row per logging interval plus `epoch` and `balance` event rows."""
+
+    def __init__(self, path: Path, truncate_after_step: int | None = None) -> None:
+        self.path = path
+        if truncate_after_step is not None and path.exists():
+            # Rows written after the checkpoint we resume from describe steps that will be redone.
+            kept = [line for line in path.read_text().splitlines()
+                    if line.strip() and json.loads(line).get("step", 0) <= truncate_after_step]
+            path.write_text("".join(line + "\n" for line in kept))
+        self.tensorboard = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tensorboard = SummaryWriter(str(path.parent / "tensorboard"))
+        except ImportError:  # optional extra: pip install 'digitgan[tensorboard]'
+            pass
+
+    def _write(self, row: dict[str, Any]) -> None:
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    def log(self, state: Any, window: list[dict[str, Any]], seconds: float) -> None:
+        row: dict[str, Any] = {"kind": "log", "step": state.step, "images_seen": state.images_seen,
+                               "epoch": state.epoch, "seconds": round(seconds, 3)}
+        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_acc"):
+            value = _mean(window, key)
+            if value is not None:
+                row[key] = round(value, 5)
+        for side in ("D", "G"):
+            row[f"{side.lower()}_paused_steps"] = sum(1 for r in window if r.get("paused") == side)
+        self._write(row)
+        if self.tensorboard is not None:
+            for key, value in row.items():
+                if key not in ("kind", "step", "images_seen", "epoch") and isinstance(value, int | float):
+                    self.tensorboard.add_scalar(key, value, state.images_seen)
+
+    def event(self, state: Any, kind: str, **fields: Any) -> None:
+        self._write({"kind": kind, "step": state.step, "images_seen": state.images_seen, **fields})
+
+
+def read_history(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class ProgressBar:
+    """One live line on a terminal (redrawn ≤ 5×/s); on a pipe, a line every 10 s instead."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, state: Any, metrics: dict[str, Any], train: Any, num_images: int, started: float,
+               images_start: int) -> None:
+        now = time.monotonic()
+        if self.quiet or now - self.last < (0.2 if self.tty else 10.0):
+            return
+        self.last = now
+        rate = (state.images_seen - images_start) / max(now - started, 1e-9)
+        if train.steps:
+            goal = f"step {state.step}/{train.steps}"
+        elif train.epochs:
+            goal = f"epoch {state.images_seen / num_images:.2f}/{train.epochs:g}"
+        else:
+            goal = f"{(now - started) / 60:.1f}/{train.minutes:g} min"
+        line = (f"{goal} | {state.images_seen:,} img | {rate:,.0f} img/s | D {metrics['d_loss']:.3f} "
+                f"G {metrics['g_loss']:.3f} D(x) {metrics['d_real']:.2f} D(G(z)) {metrics['d_fake']:.2f}")
+        if "aux_acc" in metrics:
+            line += f" | aux acc {metrics['aux_acc']:.2f}"
+        if metrics.get("paused"):
+            line += f" | {metrics['paused']} paused"
+        if self.tty:
+            sys.stderr.write("\r" + line[:160].ljust(160))
+            self.drawn = True
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def note(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.drawn:
+            sys.stderr.write("\n")
+            self.drawn = False
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.drawn and not self.quiet:
+            sys.stderr.write("\n")
+            self.drawn = False
+
+
+def epoch_table(epoch: int, rows: list[dict[str, Any]], held_out: dict[str, float], seconds: float) -> str:
+    """The Keras ACGAN's end-of-epoch table: train and held-out test losses of G and D, and the time."""
+    lines = [f"epoch {epoch} ({seconds:.1f} s, {len(rows)} steps)",
+             f"{'component':<22}{'train loss':>12}{'test loss':>12}"]
+    for name, key in (("generator (G)", "g_loss"), ("discriminator (D)", "d_loss")):
+        train_value = _mean(rows, key)
+        test_value = held_out.get(key)
+        lines.append(f"{name:<22}{train_value:>12.4f}" + (f"{test_value:>12.4f}" if test_value is not None else
+                                                         f"{'-':>12}"))
+    if held_out.get("aux_loss"):
+        lines.append(f"{'D auxiliary (class)':<22}{'':>12}{held_out['aux_loss']:>12.4f}")
+    return "\n".join(lines)
+
+
+@torch.no_grad()
+def sample_grid_images(generator: torch.nn.Module, config: RunConfig, per_class: int = 10,
+                       seed: int = GRID_SEED) -> np.ndarray:
+    """(C*per_class, 28, 28) uint8: row = class, column = one fixed noise vector shared by every row."""
+    device = next(generator.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    classes = config.model.num_classes
+    if is_conditional(config.model):
+        z = sample_noise(per_class, config.model, rng, device).repeat(classes, 1)
+    else:
+        z = sample_noise(per_class * classes, config.model, rng, device)
+    labels = torch.arange(classes, device=device).repeat_interleave(per_class)
+    was_training = generator.training
+    generator.eval()
+    images = generator(z, one_hot(labels, classes))
+    generator.train(was_training)
+    return to_uint8(images.float().cpu().numpy())
+
+
+def save_sample_grid(generator: torch.nn.Module, config: RunConfig, path: Path) -> Path:
+    images = sample_grid_images(generator, config)
+    return save_png(path, make_grid(images, columns=10), scale=2)
+
+
+def plot_history(history_path: Path, out: Path) -> Path | None:
+    """Loss and D-output curves against images seen (PNG). Returns None when there is nothing to plot."""
+    rows = [row for row in read_history(history_path) if row.get("kind") == "log"]
+    if len(rows) < 2:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seen = [row["images_seen"] for row in rows]
+    figure, (loss_axis, prob_axis) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        loss_axis.plot(seen, [row.get(key) for row in rows], label=label)
+    loss_axis.set_xlabel("images seen")
+    loss_axis.set_title("losses")
+    loss_axis.legend()
+    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("aux_acc", "aux accuracy (real)")):
+        if any(key in row for row in rows):
+            prob_axis.plot(seen, [row.get(key) for row in rows], label=label)
+    prob_axis.set_xlabel("images seen")
+    prob_axis.set_ylim(0, 1)
+    prob_axis.set_title("D outputs")
+    prob_axis.legend()
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    figure.savefig(tmp, dpi=80)
+    plt.close(figure)
+    tmp.replace(out)
+    return out
