@@ -89,7 +89,8 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise UserError(f"{path} is not a loadable digitgan checkpoint ({type(error).__name__}: "
                         f"{str(error).splitlines()[0][:160]})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise UserError(f"{path} is not a digitgan checkpoint (format {state.get('format') if isinstance(state, dict) else '?'})")
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise UserError(f"{path} is not a digitgan checkpoint (format {found})")
     return state
 
 

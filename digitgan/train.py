@@ -51,6 +51,7 @@ class TrainState:
     epoch: int = 0
     position: int = 0
     seconds: float = 0.0            # training wall time of earlier invocations (for history across resumes)
+    window: list[dict[str, Any]] = field(default_factory=list)  # metrics since the last history row
     balance: dict[str, Any] = field(default_factory=lambda: {"d_avg": None, "g_avg": None, "paused": ""})
 
 
@@ -91,7 +92,8 @@ def state_to_dict(state: TrainState, config: RunConfig) -> dict[str, Any]:
         "generator": state.generator.state_dict(), "discriminator": state.discriminator.state_dict(),
         "ema": state.ema.state_dict(), "g_opt": state.g_opt.state_dict(), "d_opt": state.d_opt.state_dict(),
         "step": state.step, "images_seen": state.images_seen, "epoch": state.epoch, "position": state.position,
-        "seconds": state.seconds, "permutation": state.permutation, "balance": dict(state.balance),
+        "seconds": state.seconds, "window": list(state.window), "permutation": state.permutation,
+        "balance": dict(state.balance),
         "rng": {"torch": torch.get_rng_state(), "data": state.data_rng.get_state(),
                 "noise": state.noise_rng.get_state(),
                 "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *map(float, np_state[2:])],
@@ -109,6 +111,7 @@ def restore_state(state: TrainState, saved: dict[str, Any], source: Path) -> Non
     state.epoch, state.position = saved["epoch"], saved["position"]
     state.permutation = saved["permutation"]
     state.seconds = float(saved.get("seconds", 0.0))
+    state.window = list(saved.get("window", []))
     state.balance = dict(saved["balance"])
     rng = saved["rng"]
     torch.set_rng_state(rng["torch"])
@@ -198,7 +201,7 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
         if real_class is not None:
             d_loss = d_loss + t.aux_weight * (class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector))
         if loss.gradient_penalty:
-            d_loss = d_loss + t.gp_lambda * gradient_penalty(lambda x: D(x, real_vector)[0], real, fake)
+            d_loss = d_loss + t.gp_lambda * gradient_penalty(lambda x, v=real_vector: D(x, v)[0], real, fake)
         if t.r1_gamma:
             d_loss = d_loss + 0.5 * t.r1_gamma * r1_penalty(real_logits, real)
         state.d_opt.zero_grad(set_to_none=True)
@@ -305,7 +308,6 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     started = time.monotonic()
     seconds_before = state.seconds
     step_start, images_start = state.step, state.images_seen
-    window: list[dict[str, float]] = []
     epoch_rows: list[dict[str, float]] = []
     epoch_started = time.monotonic()
     status = "finished"
@@ -343,12 +345,12 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
                     progress.note(f"step {state.step}: " + (f"pausing {change}" if change else "both sides train"))
             if step_callback is not None:
                 step_callback(state)
-            window.append(metrics)
+            state.window.append(metrics)
             epoch_rows.append(metrics)
             progress.update(state, metrics, t, len(images), started, images_start)
             if state.step % t.log_every == 0:
-                history.log(state, window, seconds_before + time.monotonic() - started)
-                window = []
+                history.log(state, state.window, seconds_before + time.monotonic() - started)
+                state.window = []
                 if not (all_finite(state.generator) and all_finite(state.discriminator)):
                     raise TrainingDiverged(f"weights are not finite at step {state.step}", last_good)
             if state.epoch != epoch_before:
@@ -370,9 +372,9 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
         progress.close()
     if interrupted:
         status = "interrupted"
-    if window:
-        history.log(state, window, seconds_before + time.monotonic() - started)
-    last_good = checkpoint_now()
+    last_good = checkpoint_now()  # keeps the open window, so a resume logs exactly as an uninterrupted run
+    if state.window:
+        history.log(state, state.window, seconds_before + time.monotonic() - started, partial=True)
     export()
     save_sample_grid(state.ema, config, run_dir / "samples" / "final.png")
     plot_history(run_dir / "history.jsonl", run_dir / "loss.png")

@@ -29,9 +29,14 @@ class History:
     def __init__(self, path: Path, truncate_after_step: int | None = None) -> None:
         self.path = path
         if truncate_after_step is not None and path.exists():
-            # Rows written after the checkpoint we resume from describe steps that will be redone.
-            kept = [line for line in path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= truncate_after_step]
+            # Rows after the checkpoint we resume from describe steps that will be redone; a partial row at
+            # the checkpoint's step is superseded, since its window travels in the checkpoint.
+            kept = []
+            for line in path.read_text().splitlines():
+                row = json.loads(line) if line.strip() else None
+                step = row.get("step", 0) if row else None
+                if row and (step < truncate_after_step or (step == truncate_after_step and not row.get("partial"))):
+                    kept.append(line)
             path.write_text("".join(line + "\n" for line in kept))
         self.tensorboard = None
         try:
@@ -45,9 +50,11 @@ class History:
         with self.path.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
 
-    def log(self, state: Any, window: list[dict[str, Any]], seconds: float) -> None:
+    def log(self, state: Any, window: list[dict[str, Any]], seconds: float, partial: bool = False) -> None:
         row: dict[str, Any] = {"kind": "log", "step": state.step, "images_seen": state.images_seen,
                                "epoch": state.epoch, "seconds": round(seconds, 3)}
+        if partial:
+            row["partial"] = True
         for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_acc"):
             value = _mean(window, key)
             if value is not None:

@@ -53,3 +53,33 @@ def _deterministic_torch():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     yield
+
+
+def tiny_config(preset: str = "fast", **train_changes):
+    """A preset shrunk to a few thousand weights so a step takes milliseconds."""
+    from digitgan.config import load_preset
+
+    config = load_preset(preset)
+    model = config.model
+    model.z_dim = 8
+    model.g_dense = [16] * len(model.g_dense)
+    model.g_base = 8
+    model.g_stages = [[8, stage[1], stage[2]] for stage in model.g_stages]
+    model.d_stages = [[8, stage[1], stage[2]] for stage in model.d_stages]
+    model.d_dense = [16] * len(model.d_dense)
+    config.train.batch_size = 8
+    config.train.g_batch_multiplier = min(config.train.g_batch_multiplier, 2)
+    config.train.log_every = 2
+    config.train.checkpoint_every = 0
+    for key, value in train_changes.items():
+        setattr(config.train, key, value)
+    return config
+
+
+@pytest.fixture
+def tiny_npz(tmp_path: Path) -> Path:
+    images, labels = tiny_arrays(96)
+    test_images, test_labels = tiny_arrays(32, seed=3)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x_train=images, y_train=labels, x_test=test_images, y_test=test_labels)
+    return path

@@ -23,6 +23,15 @@ class _RescaledSigmoid(nn.Module):
         return torch.sigmoid(x) * 2.0 - 1.0
 
 
+def same_conv(in_channels: int, out_channels: int, kernel: int, bias: bool = True) -> nn.Module:
+    """Stride-1 conv keeping H x W; even kernels pad (k-1)//2 before and k//2 after, as Keras 'same' does."""
+    if kernel % 2:
+        return nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=bias)
+    before, after = (kernel - 1) // 2, kernel // 2
+    return nn.Sequential(nn.ZeroPad2d((before, after, before, after)),
+                         nn.Conv2d(in_channels, out_channels, kernel, bias=bias))
+
+
 def _dense_stack(in_dim: int, widths: list[int], act: str) -> tuple[nn.Sequential, int]:
     layers: list[nn.Module] = []
     for width in widths:
@@ -52,10 +61,10 @@ def _conv_body(config: ModelConfig, in_dim: int, upsample: str) -> nn.Module:
         else:
             if scale == 2:
                 layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-            layers.append(nn.Conv2d(channels, out_channels, kernel, padding="same", bias=config.g_norm != "batch"))
+            layers.append(same_conv(channels, out_channels, kernel, bias=config.g_norm != "batch"))
         layers += [norm2d(out_channels), activation(config.g_act)]
         channels = out_channels
-    layers += [nn.Conv2d(channels, 1, config.g_out_kernel, padding="same"), output_activation(config.g_out)]
+    layers += [same_conv(channels, 1, config.g_out_kernel), output_activation(config.g_out)]
     return nn.Sequential(*layers)
 
 

@@ -1,0 +1,161 @@
+"""Every registered model/conditioning/loss combination builds, keeps shapes and ranges, and trains."""
+
+import itertools
+
+import pytest
+import torch
+
+from digitgan.config import ModelConfig, RunConfig, TrainConfig, load_preset, preset_names
+from digitgan.losses import LOSSES, get_loss
+from digitgan.models import (
+    D_CONDITIONING,
+    G_BODIES,
+    G_CONDITIONING,
+    build_discriminator,
+    build_generator,
+    one_hot,
+    sample_noise,
+)
+from digitgan.train import build_state, train_step
+from tests.conftest import tiny_arrays, tiny_config
+
+
+def small_model(**changes) -> ModelConfig:
+    base = dict(z_dim=8, g_dense=[16], g_base=8, g_stages=[[8, 4, 2], [4, 3, 2]], d_stages=[[4, 4, 2], [8, 4, 2]],
+                d_dense=[16])
+    base.update(changes)
+    return ModelConfig(**base)
+
+
+def tiny_tensors():
+    images, labels = tiny_arrays(64)
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+COMBOS = list(itertools.product(G_BODIES, G_CONDITIONING, ["mlp", "conv"], D_CONDITIONING, LOSSES))
+
+
+@pytest.mark.parametrize("g_body, g_cond, d_body, d_cond, loss", COMBOS)
+def test_every_combination_trains(g_body, g_cond, d_body, d_cond, loss):
+    config = RunConfig(model=small_model(g_body=g_body, g_cond=g_cond, d_body=d_body, d_cond=d_cond),
+                       train=TrainConfig(loss=loss, batch_size=8, ema_decay=0.9))
+    images, labels = tiny_tensors()
+    state = build_state(config, len(images), torch.device("cpu"))
+    before = [p.detach().clone() for p in state.generator.parameters()]
+    for _ in range(2):
+        metrics = train_step(state, config, images, labels)
+    assert all(torch.isfinite(torch.tensor(metrics[k])) for k in ("d_loss", "g_loss"))
+    assert any(not torch.equal(a, b) for a, b in zip(before, state.generator.parameters(), strict=True))
+    z = sample_noise(5, config.model)
+    out = state.ema(z, one_hot(torch.arange(5), 10))
+    assert out.shape == (5, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
+    logits, class_logits = state.discriminator(out, one_hot(torch.arange(5), 10))
+    assert logits.shape == (5,)
+    assert (class_logits is not None) == D_CONDITIONING[d_cond].aux
+    if class_logits is not None:
+        assert class_logits.shape == (5, 10)
+
+
+@pytest.mark.parametrize("options", [dict(spectral_norm=True), dict(d_dropout=0.3), dict(d_norm="batch"),
+                                     dict(g_norm="none", g_act="lrelu", g_out="sigmoid"), dict(d_pool="gap")])
+@pytest.mark.parametrize("train_options", [dict(), dict(r1_gamma=1.0), dict(label_smoothing=0.1),
+                                           dict(reuse_fake=True), dict(d_steps=2, g_batch_multiplier=2)])
+def test_options_train(options, train_options):
+    config = RunConfig(model=small_model(**options), train=TrainConfig(batch_size=8, **train_options))
+    images, labels = tiny_tensors()
+    state = build_state(config, len(images), torch.device("cpu"))
+    metrics = train_step(state, config, images, labels)
+    assert torch.isfinite(torch.tensor([metrics["d_loss"], metrics["g_loss"]])).all()
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_each_preset_builds_and_steps(name):
+    config = load_preset(name)
+    config.train.batch_size = min(config.train.batch_size, 16)
+    images, labels = tiny_tensors()
+    state = build_state(config, len(images), torch.device("cpu"))
+    metrics = train_step(state, config, images, labels)
+    assert metrics["g_loss"] == metrics["g_loss"]
+    out = state.generator(sample_noise(2, config.model), one_hot(torch.tensor([1, 2]), 10))
+    assert out.shape == (2, 1, 28, 28)
+
+
+def test_preset_architectures_match_sources():
+    keras = load_preset("keras-acgan")
+    g = build_generator(keras.model)
+    convs = [m for m in g.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size) for c in convs] == [(256, (5, 5)), (128, (5, 5)), (1, (2, 2))]
+    linears = [m.out_features for m in g.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears == [1024, 128 * 7 * 7]
+    d = build_discriminator(keras.model)
+    assert [c.out_channels for c in d.modules() if isinstance(c, torch.nn.Conv2d)] == [32, 64, 128, 256]
+    assert keras.train.lr_d == 5e-5 and keras.train.batch_size == 100 and keras.train.g_batch_multiplier == 2
+    z = sample_noise(1000, keras.model)
+    assert z.min() >= -1 and z.max() < 1 and z.min() < -0.9  # uniform(-1, 1)
+    simple = build_generator(load_preset("simple-gan").model)
+    assert [m.out_features for m in simple.modules() if isinstance(m, torch.nn.Linear)] == [128, 784]
+    assert load_preset("writing-numbers").train.balance and load_preset("writing-numbers").model.z_dim == 2
+
+
+def test_hadamard_is_noise_times_embedding():
+    g = build_generator(small_model(g_cond="hadamard"))
+    z, y = torch.randn(3, 8), one_hot(torch.tensor([0, 4, 9]), 10)
+    assert torch.allclose(g.conditioning(z, y), z * g.conditioning.embedding[[0, 4, 9]])
+    soft = torch.full((1, 10), 0.1)
+    assert torch.allclose(g.conditioning(z[:1], soft), z[:1] * g.conditioning.embedding.mean(0))
+
+
+def test_unconditional_ignores_label():
+    g = build_generator(small_model(g_cond="none")).eval()
+    z = torch.randn(2, 8)
+    assert torch.equal(g(z, one_hot(torch.tensor([1, 1]), 10)), g(z, one_hot(torch.tensor([5, 7]), 10)))
+
+
+def test_projection_uses_label():
+    d = build_discriminator(small_model(d_cond="projection")).eval()
+    x = torch.rand(2, 1, 28, 28)
+    assert not torch.allclose(d(x, one_hot(torch.tensor([1, 1]), 10))[0], d(x, one_hot(torch.tensor([2, 2]), 10))[0])
+
+
+def test_losses_are_the_named_ones():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    bce = get_loss("bce")
+    expected = -(torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
+    assert torch.allclose(bce.d(real, fake, 0.0), expected)
+    assert torch.allclose(bce.g(fake), -torch.log(torch.sigmoid(fake)).mean())  # non-saturating
+    assert torch.allclose(get_loss("hinge").d(real, fake, 0.0), torch.tensor((0 + 2) / 2 + (1.5 + 0) / 2))
+    assert torch.allclose(get_loss("lsgan").g(fake), 0.5 * ((fake - 1) ** 2).mean())
+    assert torch.allclose(get_loss("wgan-gp").d(real, fake, 0.0), fake.mean() - real.mean())
+    with pytest.raises(ValueError, match="unknown loss"):
+        get_loss("nope")
+
+
+def test_phases_freeze_the_other_side():
+    """During D's update no gradient reaches G's output; during G's update D's weights take no gradient."""
+    config = tiny_config()
+    config.train.reuse_fake = False
+    images, labels = tiny_tensors()
+    state = build_state(config, len(images), torch.device("cpu"))
+    calls = []
+    original = state.discriminator.forward
+
+    def spy(x, v):
+        calls.append((x.requires_grad, any(p.requires_grad for p in state.discriminator.parameters())))
+        return original(x, v)
+
+    state.discriminator.forward = spy
+    train_step(state, config, images, labels)
+    # D phase: real (no grad), fake (detached, no grad), D trainable; G phase: fake carries G's graph, D frozen.
+    assert calls == [(False, True), (False, True), (True, False)]
+
+
+def test_paused_side_keeps_its_weights():
+    config = tiny_config(balance=True)
+    images, labels = tiny_tensors()
+    state = build_state(config, len(images), torch.device("cpu"))
+    state.balance["paused"] = "D"
+    d_before = [p.detach().clone() for p in state.discriminator.parameters()]
+    g_before = [p.detach().clone() for p in state.generator.parameters()]
+    train_step(state, config, images, labels)
+    assert all(torch.equal(a, b) for a, b in zip(d_before, state.discriminator.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, state.generator.parameters(), strict=True))
