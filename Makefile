@@ -8,7 +8,7 @@ SEED    ?= 0
 DEMO    ?= runs/demo
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data test demo bench lint clean
+.PHONY: setup fashion-data data test demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,26 @@ test: setup data
 	$(BIN)/python -m ruff check digitgan tests benchmarks
 	$(BIN)/python -m pytest -q
 
+# Trains the default preset for MINUTES on this machine (continuing the previous demo run if there is one),
+# then draws samples. Outputs: $(DEMO)/.
 demo: setup
 	$(BIN)/digitgan data fetch mnist
 	$(BIN)/digitgan data info mnist --sheet $(DEMO)/data-info.png
-	@echo "demo outputs are in $(DEMO)/"
+	@if [ -d $(DEMO)/train/checkpoints ]; then \
+		$(BIN)/digitgan train --resume $(DEMO)/train --minutes $(MINUTES); \
+	else \
+		$(BIN)/digitgan train --preset fast --minutes $(MINUTES) --seed $(SEED) --out $(DEMO)/train; \
+	fi
+	$(BIN)/digitgan sample $(DEMO)/train --digit all -n 10 --seed $(SEED) --out $(DEMO)/digits.png
+	$(BIN)/digitgan sample $(DEMO)/train --digit 7 -n 64 --seed $(SEED) --out $(DEMO)/sevens.png
+	@echo
+	@echo "demo outputs in $(DEMO)/:"
+	@echo "  data-info.png            real MNIST, one row per class"
+	@echo "  digits.png, sevens.png   samples from the trained generator (EMA weights)"
+	@echo "  train/samples/           a 10x10 grid per epoch (row = class, fixed noise)"
+	@echo "  train/loss.png           loss and D-output curves; train/history.jsonl the numbers"
+	@echo "  train/summary.json       steps, images seen, throughput"
+	@echo "  train/model/             exported generator (config.json + generator.safetensors)"
 
 lint: setup
 	$(BIN)/python -m ruff check digitgan tests benchmarks

@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"digitgan: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("digitgan: interrupted", file=sys.stderr)
+        print("digitgan: aborted; files already written (checkpoints, exported model) are intact", file=sys.stderr)
         return 130
 
 

@@ -7,6 +7,7 @@ Progress is counted in images seen by D (comparable across batch sizes).
 from __future__ import annotations
 
 import copy
+import json
 import math
 import random
 import signal
@@ -25,7 +26,7 @@ from digitgan.data import load_dataset
 from digitgan.errors import UserError
 from digitgan.losses import class_loss, get_loss, gradient_penalty, r1_penalty
 from digitgan.models import build_discriminator, build_generator, one_hot, sample_noise
-from digitgan.train_log import History, ProgressBar, epoch_table, plot_history, save_sample_grid
+from digitgan.train_log import History, ProgressBar, epoch_table, plot_history, read_history, save_sample_grid
 
 
 class TrainingDiverged(Exception):
@@ -199,7 +200,8 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
         d_adv = loss.d(real_logits, fake_logits, t.label_smoothing)
         d_loss = d_adv
         if real_class is not None:
-            d_loss = d_loss + t.aux_weight * (class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector))
+            d_aux = class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector)
+            d_loss = d_loss + t.aux_weight * d_aux
         if loss.gradient_penalty:
             d_loss = d_loss + t.gp_lambda * gradient_penalty(lambda x, v=real_vector: D(x, v)[0], real, fake)
         if t.r1_gamma:
@@ -213,6 +215,7 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
                    d_fake=torch.sigmoid(fake_logits).mean().item())
     if real_class is not None:
         metrics["aux_acc"] = (real_class.argmax(1) == real_labels).float().mean().item()
+        metrics["aux_loss"] = 0.5 * d_aux.item()
 
     # --- G phase: D's weights are frozen (no gradient), only G's optimizer steps.
     D.requires_grad_(False)
@@ -326,10 +329,15 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     interrupted = False
 
     def on_signal(signum, frame):  # noqa: ANN001 - signal handler signature
+        # Finish the current step so the checkpoint is a clean step boundary; a second Ctrl-C aborts now.
         nonlocal interrupted
+        if interrupted and signum == signal.SIGINT:
+            raise KeyboardInterrupt
         interrupted = True
+        progress.note("interrupt received: finishing this step, then saving a checkpoint (Ctrl-C again to abort)")
 
-    previous_handler = signal.signal(signal.SIGTERM, on_signal) if _main_thread() else None
+    handled = (signal.SIGINT, signal.SIGTERM) if _main_thread() else ()
+    previous_handlers = {signum: signal.signal(signum, on_signal) for signum in handled}
     try:
         while not budget_reached(state, config, len(images), started) and not interrupted:
             epoch_before = state.epoch
@@ -364,11 +372,9 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
                 epoch_rows, epoch_started = [], time.monotonic()
             if t.checkpoint_every and state.step % t.checkpoint_every == 0:
                 last_good = checkpoint_now()
-    except KeyboardInterrupt:
-        interrupted = True
     finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
         progress.close()
     if interrupted:
         status = "interrupted"
@@ -379,10 +385,14 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     save_sample_grid(state.ema, config, run_dir / "samples" / "final.png")
     plot_history(run_dir / "history.jsonl", run_dir / "loss.png")
     elapsed = time.monotonic() - started
-    return {"status": status, "step": state.step, "epoch": state.epoch, "images_seen": state.images_seen,
+    summary = {"status": status, "step": state.step, "epoch": state.epoch, "images_seen": state.images_seen,
             "seconds": elapsed, "images_per_second": (state.images_seen - images_start) / max(elapsed, 1e-9),
             "steps_this_run": state.step - step_start, "checkpoint": str(last_good),
             "model_dir": str(run_dir / "model")}
+    last_log = next((row for row in reversed(read_history(run_dir / "history.jsonl")) if row["kind"] == "log"), {})
+    summary["last_log"] = last_log
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
 
 
 def _main_thread() -> bool:

@@ -55,7 +55,7 @@ class History:
                                "epoch": state.epoch, "seconds": round(seconds, 3)}
         if partial:
             row["partial"] = True
-        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_acc"):
+        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_acc", "aux_loss"):
             value = _mean(window, key)
             if value is not None:
                 row[key] = round(value, 5)
@@ -128,16 +128,21 @@ class ProgressBar:
 
 
 def epoch_table(epoch: int, rows: list[dict[str, Any]], held_out: dict[str, float], seconds: float) -> str:
-    """The Keras ACGAN's end-of-epoch table: train and held-out test losses of G and D, and the time."""
+    """The Keras ACGAN's end-of-epoch table: train and held-out test losses of G and D, and the time.
+
+    Adversarial losses and the auxiliary class loss are shown apart, as the source does.
+    """
     lines = [f"epoch {epoch} ({seconds:.1f} s, {len(rows)} steps)",
-             f"{'component':<22}{'train loss':>12}{'test loss':>12}"]
-    for name, key in (("generator (G)", "g_loss"), ("discriminator (D)", "d_loss")):
-        train_value = _mean(rows, key)
-        test_value = held_out.get(key)
-        lines.append(f"{name:<22}{train_value:>12.4f}" + (f"{test_value:>12.4f}" if test_value is not None else
-                                                         f"{'-':>12}"))
-    if held_out.get("aux_loss"):
-        lines.append(f"{'D auxiliary (class)':<22}{'':>12}{held_out['aux_loss']:>12.4f}")
+             f"{'component':<26}{'train':>10}{'test':>10}"]
+    entries = (("generator (adversarial)", "g_adv", "g_loss"), ("discriminator (adversarial)", "d_adv", "d_loss"),
+               ("auxiliary class loss", "aux_loss", "aux_loss"))
+    for name, train_key, test_key in entries:
+        train_value = _mean(rows, train_key)
+        if train_value is None:
+            continue
+        test_value = held_out.get(test_key)
+        test_text = f"{test_value:>10.4f}" if test_value is not None else f"{'-':>10}"
+        lines.append(f"{name:<26}{train_value:>10.4f}{test_text}")
     return "\n".join(lines)
 
 

@@ -211,3 +211,29 @@ def test_cli_sample_bad_digit_and_unconditional(tiny_npz, tmp_path):
                    "--set", "batch_size=8", "--out", str(plain), "--quiet").returncode == 0
     result = run_cli("sample", str(plain), "--digit", "3", "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2 and "unconditional" in result.stderr
+
+
+def test_ctrl_c_saves_a_clean_checkpoint(tiny_npz, tmp_path):
+    """SIGINT finishes the step, writes a checkpoint and the model, exits 130; the run then resumes."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import BIN_DIR
+
+    run = tmp_path / "run"
+    process = subprocess.Popen([str(BIN_DIR / "digitgan"), "train", "--dataset", str(tiny_npz), "--minutes", "5",
+                                "--out", str(run), *TINY[:-1]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 60
+    while not (run / "history.jsonl").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted at step" in out and "Traceback" not in err
+    step = ckpt.load_checkpoint(ckpt.resolve_checkpoint(run))["step"]
+    assert step > 0 and (run / "model" / "generator.safetensors").exists()
+    result = run_cli("train", "--resume", str(run), "--steps", str(step + 2), "--threads", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert ckpt.load_checkpoint(ckpt.resolve_checkpoint(run))["step"] == step + 2
