@@ -8,7 +8,7 @@ SEED    ?= 0
 DEMO    ?= runs/demo
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup fashion-data data test demo bench lint clean
+.PHONY: setup fashion-data data test demo lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ data: setup fashion-data
 	$(BIN)/digitgan data fetch mnist
 
 test: setup data
-	$(BIN)/python -m ruff check digitgan tests benchmarks
+	$(BIN)/python -m ruff check digitgan tests
 	$(BIN)/python -m pytest -q
 
 # Trains the default preset for MINUTES on this machine (continuing the previous demo run if there is one),
@@ -53,7 +53,7 @@ demo: setup
 	@echo "  train/model/             exported generator (config.json + generator.safetensors)"
 
 lint: setup
-	$(BIN)/python -m ruff check digitgan tests benchmarks
+	$(BIN)/python -m ruff check digitgan tests
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
