@@ -149,6 +149,114 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 130 if summary["status"] == "interrupted" else 0
 
 
+def resolve_model(run: str | None) -> Path:
+    """A run or model directory, or the default model shipped inside the package."""
+    if run is not None:
+        return Path(run)
+    from digitgan.pretrained import default_model_dir
+
+    return default_model_dir()
+
+
+def _load(args: argparse.Namespace):  # noqa: ANN202 - (generator, config, raw)
+    from digitgan.checkpoint import load_generator
+
+    _set_threads(getattr(args, "threads", None))
+    return load_generator(resolve_model(args.run))
+
+
+def _out_path(text: str) -> Path:
+    path = Path(text)
+    if path.exists() and path.is_dir() and path.suffix:
+        raise UserError(f"--out {path} is a directory")
+    return path
+
+
+def cmd_write(args: argparse.Namespace) -> int:
+    from digitgan.explore import rows_picture, save_grid, write_number
+
+    generator, config, _ = _load(args)
+    cells = write_number(generator, config, args.text, styles=args.styles, seed=args.seed)
+    default = "write-" + "".join(ch if ch.isdigit() else "_" for ch in args.text) + ".png"
+    print(save_grid(rows_picture(cells), _out_path(args.out or default), scale=args.scale))
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    from digitgan.explore import interpolate, make_grid, rows_picture, save_frames, save_grid
+
+    generator, config, _ = _load(args)
+    if args.space == "latent" and args.to is not None and args.to != args.start:
+        raise UserError("--space latent walks the noise for one class: give --from only (or --to equal to it)")
+    end = args.start if args.to is None else args.to
+    frames = interpolate(generator, config, args.start, end, args.steps, args.space, styles=args.styles,
+                         seed=args.seed)
+    out = _out_path(args.out or f"interpolate-{args.start}-{end}-{args.space}.png")
+    if out.suffix.lower() == ".png":
+        print(save_grid(rows_picture(frames) if args.touching else make_grid(frames.reshape(-1, 28, 28),
+                                                                              columns=args.steps), out))
+    else:
+        pictures = [make_grid(frames[:, step], columns=args.styles) for step in range(args.steps)]
+        pictures = pictures + pictures[-2:0:-1]  # ping-pong, so the loop has no jump
+        print(save_frames(out, pictures, fps=args.fps))
+    return 0
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    import time as time_module
+
+    from digitgan.explore import clock_frames, parse_time, save_frames
+
+    if args.now and args.time:
+        raise UserError("give --time or --now, not both")
+    now = time_module.localtime()
+    start = parse_time(args.time) if args.time else now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec
+    generator, config, _ = _load(args)
+    frames = clock_frames(generator, config, start, args.seconds, args.fps, fade=args.fade, seed=args.seed)
+    print(save_frames(_out_path(args.out or "clock.gif"), frames, fps=args.fps))
+    return 0
+
+
+def cmd_intensity(args: argparse.Namespace) -> int:
+    from digitgan.explore import intensity, make_grid, parse_digit, parse_scales, save_grid
+
+    generator, config, _ = _load(args)
+    digit = parse_digit(args.digit, config.model.num_classes)
+    if digit is None:
+        raise UserError("--digit must be one digit for intensity")
+    scales = parse_scales(args.scales)
+    frames = intensity(generator, config, digit, scales, styles=args.styles, seed=args.seed)
+    out = _out_path(args.out or f"intensity-{digit}.png")
+    print(save_grid(make_grid(frames.reshape(-1, 28, 28), columns=len(scales)), out))
+    print("columns: label vector scale " + ", ".join(f"{s:g}" for s in scales))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from digitgan.explain import explain_run
+
+    generator, config, _ = _load(args)
+    source = args.run or "the shipped default model"
+    out = Path(args.out) if args.out else (Path(args.run) / "explain" if args.run else Path("explain"))
+    numbers = explain_run(generator, config, out, source, per_class=args.per_class, seed=args.seed)
+    probes = numbers["probes"]
+    print(f"linear probe on z*e_c {probes['linear_code']:.1%}, on |z*e_c| {probes['linear_abs_code']:.1%}, "
+          f"MLP probe on z*e_c {probes['mlp_code']:.1%} (chance {numbers['chance']:.0%})")
+    print(f"report: {out / 'explain.md'}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from digitgan.explore import export_dataset, parse_label_counts
+
+    generator, config, _ = _load(args)
+    counts = parse_label_counts(args.labels, args.n, config.model.num_classes)
+    manifest = export_dataset(generator, config, counts, Path(args.out), args.format, args.seed,
+                              args.run or "the shipped default model")
+    print(f"{manifest['count']} images ({args.format}) in {args.out}; manifest {Path(args.out) / 'manifest.json'}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
@@ -156,15 +264,56 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from digitgan.explore import parse_digit, sample_grid, save_grid
 
     _set_threads(args.threads)
-    if args.run is None:
-        raise UserError("give a RUN directory (e.g. runs/demo) to sample from")
     device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
-    generator, config, _ = load_generator(Path(args.run), device=device)
+    generator, config, _ = load_generator(resolve_model(args.run), device=device)
     digit = parse_digit(args.digit, config.model.num_classes)
     count = args.n if args.n is not None else (10 if digit is None else 64)
     out = Path(args.out)
     save_grid(sample_grid(generator, config, digit, count, args.seed), out)
     print(out)
+    return 0
+
+
+# --- evaluation --------------------------------------------------------------------------------------
+
+def cmd_evaluator_train(args: argparse.Namespace) -> int:
+    import time
+
+    import torch
+
+    from digitgan.data import load_dataset
+    from digitgan.evaluate.classifier import Recipe, card_facts, save_reference, train_reference, weights_dir
+
+    _set_threads(args.threads)
+    recipe = Recipe(seed=args.seed) if args.epochs is None else Recipe(seed=args.seed, epochs=args.epochs)
+    train_set, test_set = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
+    started = time.monotonic()
+    model = train_reference(train_set.images, train_set.labels, train_set.num_classes, recipe,
+                            log=lambda line: print(line, file=sys.stderr))
+    card = {"num_classes": train_set.num_classes, "train_seconds": round(time.monotonic() - started, 1),
+            "threads": torch.get_num_threads(), "torch": torch.__version__,
+            **card_facts(model, test_set.images, test_set.labels)}
+    directory = Path(args.out) if args.out else weights_dir()
+    path = save_reference(model, args.dataset, recipe, card, directory)
+    print(f"{args.dataset}: test accuracy {card['test_accuracy']:.4f}; weights {path}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from digitgan.evaluate.report import evaluate_run, summary_lines
+
+    _set_threads(args.threads)
+    report = evaluate_run(Path(args.run), n_per_class=args.n_per_class, seed=args.seed, cas=args.cas,
+                          cas_n=args.cas_n, log=lambda line: print(line, file=sys.stderr))
+    print("\n".join(summary_lines(report)))
+    print(f"report: {Path(args.run) / 'eval' / 'report.md'}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from digitgan.evaluate.report import compare_runs
+
+    print(compare_runs([Path(run) for run in args.runs]))
     return 0
 
 
@@ -214,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=cmd_train)
 
     sample = verbs.add_parser("sample", help="draw digits from a trained model into a PNG grid")
-    sample.add_argument("run", nargs="?", help="run directory (or its model/ directory)")
+    sample.add_argument("run", nargs="?", help="run directory (or its model/ directory); default: the shipped model")
     sample.add_argument("--digit", default="all", help="0-9, or 'all' for one row per class (default)")
     sample.add_argument("-n", type=int, help="how many (per class with --digit all; default 64, or 10 for all)")
     sample.add_argument("--seed", type=int, default=0)
@@ -222,6 +371,80 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--threads", type=int)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     sample.set_defaults(handler=cmd_sample)
+
+    def explore_verb(name: str, help_text: str, handler: Handler, out_help: str) -> argparse.ArgumentParser:
+        verb = verbs.add_parser(name, help=help_text)
+        verb.add_argument("--run", help="run or model directory (default: the model shipped with digitgan)")
+        verb.add_argument("--seed", type=int, default=0)
+        verb.add_argument("--out", help=out_help)
+        verb.add_argument("--threads", type=int)
+        verb.set_defaults(handler=handler)
+        return verb
+
+    write = explore_verb("write", "write a number by hand, one writer per row", cmd_write,
+                         "PNG (default write-TEXT.png)")
+    write.add_argument("text", help="digits and the separators ':', '-', space, e.g. 2026 or 12:34")
+    write.add_argument("--styles", type=int, default=4, help="rows, one writer each (default 4)")
+    write.add_argument("--scale", type=int, default=2, help="pixel enlargement (default 2)")
+
+    interp = explore_verb("interpolate", "morph one digit into another (label space) or walk the noise (latent)",
+                          cmd_interpolate, ".png grid, .gif/.mp4 animation or a folder of frames")
+    interp.add_argument("--from", dest="start", type=int, required=True, help="first digit")
+    interp.add_argument("--to", type=int, help="last digit (label space)")
+    interp.add_argument("--steps", type=int, default=10)
+    interp.add_argument("--space", choices=["label", "latent"], default="label")
+    interp.add_argument("--styles", type=int, default=4, help="rows, one noise vector each (default 4)")
+    interp.add_argument("--fps", type=float, default=8.0, help="animation frames per second")
+    interp.add_argument("--touching", action="store_true", help="PNG without gaps between frames")
+
+    clock = explore_verb("clock", "a handwritten digital clock whose digits crossfade", cmd_clock,
+                         ".gif (default clock.gif), .mp4 (needs ffmpeg) or a folder of PNG frames")
+    clock.add_argument("--time", help="start time HH:MM or HH:MM:SS (default: now)")
+    clock.add_argument("--now", action="store_true", help="start at the current local time")
+    clock.add_argument("--seconds", type=int, default=5, help="how long the clock runs")
+    clock.add_argument("--fps", type=float, default=10.0)
+    clock.add_argument("--fade", type=float, default=0.5, help="crossfade duration in seconds")
+
+    intensity_verb = explore_verb("intensity", "draw a digit with its label vector scaled", cmd_intensity,
+                                  "PNG (default intensity-DIGIT.png)")
+    intensity_verb.add_argument("--digit", required=True)
+    intensity_verb.add_argument("--scales", default="0,0.25,...,2.25",
+                                help="comma list, or first,second,...,last (default 0,0.25,...,2.25)")
+    intensity_verb.add_argument("--styles", type=int, default=4)
+
+    explain = explore_verb("explain", "why noise * embedding carries the class: probes, plots, a report",
+                           cmd_explain, "folder (default RUN/explain or ./explain)")
+    explain.add_argument("--per-class", type=int, default=500, help="codes per class to measure")
+
+    export = explore_verb("export", "write a labelled synthetic data set", cmd_export, "folder (required)")
+    export.add_argument("--n", type=int, default=60000, help="number of images (default 60000)")
+    export.add_argument("--format", choices=["npz", "idx", "png"], default="npz")
+    export.add_argument("--labels", help="which classes: '3,5,8' (balanced over them) or '0:100,7:900'")
+
+    evaluator = verbs.add_parser("evaluator", help="the reference classifiers used by evaluate")
+    evaluator_verbs = evaluator.add_subparsers(dest="evaluator_verb", metavar="ACTION", parser_class=_Parser)
+    evaluator_verbs.required = True
+    evaluator_train = evaluator_verbs.add_parser("train", help="train a reference classifier by the fixed recipe")
+    evaluator_train.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
+    evaluator_train.add_argument("--seed", type=int, default=0)
+    evaluator_train.add_argument("--epochs", type=int, help="override the recipe's epoch count (for experiments)")
+    evaluator_train.add_argument("--out", help="directory for weights + card (default: the package's weights/)")
+    evaluator_train.add_argument("--threads", type=int)
+    evaluator_train.set_defaults(handler=cmd_evaluator_train)
+
+    evaluate = verbs.add_parser("evaluate", help="score a trained model beside the real-data floor")
+    evaluate.add_argument("run", help="run directory")
+    evaluate.add_argument("--n-per-class", type=int, default=1000, help="generated images per class (default 1000)")
+    evaluate.add_argument("--cas", action="store_true", help="also train a classifier on generated data (minutes)")
+    evaluate.add_argument("--cas-n", type=int, default=60000, help="generated training set size for CAS")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--threads", type=int)
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    compare = verbs.add_parser("compare", help="one table of evaluated runs, with the real-data floor")
+    compare.add_argument("runs", nargs="+", metavar="RUN")
+    compare.add_argument("--markdown", action="store_true", help="markdown table (the default and only format)")
+    compare.set_defaults(handler=cmd_compare)
     return parser
 
 

@@ -57,3 +57,318 @@ def save_grid(picture: np.ndarray, out: Path, scale: int = 2) -> Path:
     if out.suffix.lower() != ".png":
         raise UserError(f"--out must end in .png, got '{out}'")
     return save_png(out, picture, scale=scale)
+
+
+# --- write a number in one hand -------------------------------------------------------------------------
+
+SEPARATORS = ":- "
+MAX_TEXT = 64
+
+
+def parse_text(text: str, num_classes: int = 10) -> list[str]:
+    """Validate a number to write: digits and the separators ':', '-', ' ' only."""
+    if not text or len(text) > MAX_TEXT:
+        raise UserError(f"text must have 1 to {MAX_TEXT} characters, got {len(text)}")
+    bad = sorted({ch for ch in text if not (ch.isdigit() and int(ch) < num_classes) and ch not in SEPARATORS})
+    if bad:
+        raise UserError(f"cannot write {', '.join(repr(ch) for ch in bad)} in '{text}': only digits and ':', '-', "
+                        "space")
+    if all(ch in SEPARATORS for ch in text):
+        raise UserError(f"'{text}' has no digit to write")
+    return list(text)
+
+
+def separator_glyph(char: str) -> np.ndarray:
+    """A 28x28 uint8 drawing of ':' (two dots), '-' (a bar) or ' ' (blank)."""
+    glyph = np.zeros((28, 28), dtype=np.uint8)
+    if char == ":":
+        glyph[8:12, 12:16] = 255
+        glyph[17:21, 12:16] = 255
+    elif char == "-":
+        glyph[13:16, 7:21] = 255
+    return glyph
+
+
+def write_number(generator: torch.nn.Module, config: RunConfig, text: str, styles: int = 1,
+                 seed: int = 0) -> np.ndarray:
+    """(styles, len(text), 28, 28) uint8: row r is one writer (one latent for all its digits)."""
+    if styles < 1 or styles > 64:
+        raise UserError("--styles must be between 1 and 64")
+    if not is_conditional(config.model):
+        raise UserError(f"this model ({config.preset}) is unconditional: it cannot write chosen digits")
+    chars = parse_text(text, config.model.num_classes)
+    positions = [i for i, ch in enumerate(chars) if ch not in SEPARATORS]
+    device = next(generator.parameters()).device
+    writers = sample_noise(styles, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    z = writers.repeat_interleave(len(positions), dim=0)
+    labels = torch.tensor([int(chars[i]) for i in positions]).repeat(styles)
+    digits = generate(generator, config, one_hot(labels, config.model.num_classes), z=z)
+    cells = np.zeros((styles, len(chars), 28, 28), dtype=np.uint8)
+    for index, char in enumerate(chars):
+        if char in SEPARATORS:
+            cells[:, index] = separator_glyph(char)
+    cells[:, positions] = digits.reshape(styles, len(positions), 28, 28)
+    return cells
+
+
+def rows_picture(cells: np.ndarray, padding: int = 2) -> np.ndarray:
+    """(rows, cols, 28, 28) -> one grid picture; digits of a row touch (padding 0) like handwriting."""
+    rows, cols = cells.shape[:2]
+    picture = np.zeros((rows * (28 + padding) + padding, cols * 28 + 2 * padding), dtype=np.uint8)
+    for row in range(rows):
+        top = padding + row * (28 + padding)
+        picture[top:top + 28, padding:padding + cols * 28] = np.concatenate(list(cells[row]), axis=1)
+    return picture
+
+
+# --- interpolation --------------------------------------------------------------------------------------
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between rows a (N, D) and b (N, D) at fractions t (T,) -> (N, T, D)."""
+    a_unit, b_unit = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
+    omega = torch.arccos((a_unit * b_unit).sum(1).clamp(-1 + 1e-7, 1 - 1e-7))[:, None]  # (N, 1)
+    t = t[None, :]
+    sin_omega = torch.sin(omega)
+    weight_a = torch.sin((1 - t) * omega) / sin_omega
+    weight_b = torch.sin(t * omega) / sin_omega
+    return weight_a[..., None] * a[:, None] + weight_b[..., None] * b[:, None]
+
+
+def interpolate(generator: torch.nn.Module, config: RunConfig, start: int, end: int, steps: int, space: str,
+                styles: int = 1, seed: int = 0) -> np.ndarray:
+    """(styles, steps, 28, 28) uint8 frames.
+
+    label space: the same noise per row, label vector (1-t)·e_start + t·e_end.
+    latent space: class `start` fixed, noise walks by slerp from one random latent to another.
+    """
+    if steps < 2 or steps > 256:
+        raise UserError("--steps must be between 2 and 256")
+    if styles < 1 or styles > 64:
+        raise UserError("--styles must be between 1 and 64")
+    classes = config.model.num_classes
+    for digit in (start, end):
+        if not 0 <= digit < classes:
+            raise UserError(f"digits must be 0-{classes - 1}, got {digit}")
+    device = next(generator.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    fractions = torch.linspace(0, 1, steps)
+    if space == "label":
+        if not is_conditional(config.model):
+            raise UserError("label-space interpolation needs a conditional model")
+        z = sample_noise(styles, config.model, rng, device).repeat_interleave(steps, dim=0)
+        eye = torch.eye(classes)
+        label_vector = ((1 - fractions)[:, None] * eye[start] + fractions[:, None] * eye[end]).repeat(styles, 1)
+    elif space == "latent":
+        first = sample_noise(styles, config.model, rng, device)
+        second = sample_noise(styles, config.model, rng, device)
+        z = slerp(first, second, fractions.to(device)).reshape(styles * steps, -1)
+        label_vector = one_hot(torch.full((styles * steps,), start), classes)
+    else:
+        raise UserError(f"--space must be label or latent, got '{space}'")
+    return generate(generator, config, label_vector, z=z).reshape(styles, steps, 28, 28)
+
+
+def save_gif(path: Path, frames: list[np.ndarray], fps: float, scale: int = 2, loop: bool = True) -> Path:
+    """Frames (H, W) uint8 -> an animated GIF, enlarged by `scale`."""
+    from PIL import Image
+
+    if fps <= 0:
+        raise UserError("--fps must be positive")
+    pictures = [Image.fromarray(frame, mode="L").resize((frame.shape[1] * scale, frame.shape[0] * scale),
+                                                        Image.Resampling.NEAREST) for frame in frames]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=int(round(1000 / fps)),
+                     loop=0 if loop else 1, optimize=False)
+    return path
+
+
+def save_frames(out: Path, frames: list[np.ndarray], fps: float, scale: int = 2) -> Path:
+    """Write frames as a GIF (.gif), an MP4 (.mp4, needs ffmpeg), a PNG (.png: first frame) or a folder."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    suffix = out.suffix.lower()
+    if suffix == ".gif":
+        return save_gif(out, frames, fps, scale)
+    if suffix == ".mp4":
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg is None:
+            raise UserError("writing .mp4 needs ffmpeg (apt-get install ffmpeg); use .gif or a folder instead")
+        with tempfile.TemporaryDirectory() as tmp:
+            for index, frame in enumerate(frames):
+                save_png(Path(tmp) / f"frame-{index:05d}.png", frame, scale=scale)
+            command = [ffmpeg, "-loglevel", "error", "-y", "-framerate", str(fps), "-i", f"{tmp}/frame-%05d.png",
+                       "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", str(out)]
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise UserError(f"ffmpeg failed: {result.stderr.strip()[:200]}")
+        return out
+    if suffix:
+        raise UserError(f"--out must be a .gif, .mp4 or a folder, got '{out}'")
+    out.mkdir(parents=True, exist_ok=True)
+    for index, frame in enumerate(frames):
+        save_png(out / f"frame-{index:05d}.png", frame, scale=scale)
+    return out
+
+
+# --- the clock ------------------------------------------------------------------------------------------
+
+def parse_time(text: str) -> int:
+    """'HH:MM' or 'HH:MM:SS' (24 h) -> seconds since midnight."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
+        raise UserError(f"--time must be HH:MM or HH:MM:SS, got '{text}'")
+    hours, minutes, seconds = (int(p) for p in (parts + ["00"])[:3])
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise UserError(f"--time {text} is not a time of day")
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def clock_frames(generator: torch.nn.Module, config: RunConfig, start_seconds: int, duration: int, fps: float,
+                 fade: float = 0.5, seed: int = 0) -> list[np.ndarray]:
+    """Frames of an HH:MM:SS clock ticking for `duration` seconds; a digit that changes crossfades in label
+    space, (1-e)·e_old + e·e_new with the cosine ease e = (1 - cos(pi·t)) / 2 over `fade` seconds."""
+    if duration < 1 or duration > 3600:
+        raise UserError("--seconds must be between 1 and 3600")
+    if fps <= 0 or fps > 60:
+        raise UserError("--fps must be in (0, 60]")
+    if not is_conditional(config.model):
+        raise UserError("the clock needs a conditional model")
+    classes = config.model.num_classes
+    device = next(generator.parameters()).device
+    writer = sample_noise(1, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    eye = torch.eye(classes)
+
+    def digits_at(second: int) -> list[int]:
+        second %= 86400
+        text = f"{second // 3600:02d}{second // 60 % 60:02d}{second % 60:02d}"
+        return [int(ch) for ch in text]
+
+    frame_count = max(1, int(round(duration * fps)))
+    label_rows = []
+    for frame in range(frame_count):
+        elapsed = frame / fps
+        whole = int(elapsed)
+        now, before = digits_at(start_seconds + whole), digits_at(start_seconds + whole - 1)
+        t = min((elapsed - whole) / fade, 1.0) if fade > 0 and whole > 0 else 1.0
+        ease = (1 - np.cos(np.pi * t)) / 2
+        for old, new in zip(before, now, strict=True):
+            label_rows.append(eye[new] if old == new else (1 - ease) * eye[old] + ease * eye[new])
+    label_vector = torch.stack(label_rows)
+    images = generate(generator, config, label_vector, z=writer.expand(len(label_vector), -1)).reshape(
+        frame_count, 6, 28, 28)
+    colon = separator_glyph(":")
+    frames = []
+    for digits in images:
+        cells = [digits[0], digits[1], colon, digits[2], digits[3], colon, digits[4], digits[5]]
+        frames.append(rows_picture(np.stack(cells)[None]))
+    return frames
+
+
+# --- label scaling ---------------------------------------------------------------------------------------
+
+def parse_scales(text: str) -> list[float]:
+    """'0,0.25,...,2.25' -> an arithmetic range; otherwise a comma list of numbers."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        if "..." in parts:
+            if len(parts) != 4 or parts[2] != "...":
+                raise ValueError
+            first, second, last = float(parts[0]), float(parts[1]), float(parts[3])
+            step = second - first
+            if step <= 0 or last < first:
+                raise ValueError
+            count = int(round((last - first) / step)) + 1
+            values = [round(first + i * step, 10) for i in range(count)]
+        else:
+            values = [float(p) for p in parts]
+    except ValueError:
+        raise UserError(f"--scales must be numbers like 0,0.5,1 or a range like 0,0.25,...,2.25; got '{text}'"
+                        ) from None
+    if not values or len(values) > 64:
+        raise UserError("--scales must list 1 to 64 values")
+    return values
+
+
+def intensity(generator: torch.nn.Module, config: RunConfig, digit: int, scales: list[float], styles: int = 4,
+              seed: int = 0) -> np.ndarray:
+    """(styles, len(scales), 28, 28): the digit drawn with label vector s·e_digit for each scale s."""
+    if not is_conditional(config.model):
+        raise UserError("intensity needs a conditional model")
+    if styles < 1 or styles > 64:
+        raise UserError("--styles must be between 1 and 64")
+    classes = config.model.num_classes
+    device = next(generator.parameters()).device
+    z = sample_noise(styles, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    z = z.repeat_interleave(len(scales), dim=0)
+    label_vector = (torch.tensor(scales)[:, None] * torch.eye(classes)[digit]).repeat(styles, 1)
+    return generate(generator, config, label_vector, z=z).reshape(styles, len(scales), 28, 28)
+
+
+# --- synthetic data set export ----------------------------------------------------------------------------
+
+def parse_label_counts(spec: str | None, total: int, num_classes: int) -> np.ndarray:
+    """Per-class counts: balanced over `total` unless spec gives 'digit:count,...' or 'digit,digit,...'."""
+    if total < 1 or total > 1_000_000:
+        raise UserError("--n must be between 1 and 1,000,000")
+    counts = np.zeros(num_classes, dtype=np.int64)
+    if spec is None:
+        counts[:] = total // num_classes
+        counts[: total % num_classes] += 1
+        return counts
+    entries = [e.strip() for e in spec.split(",") if e.strip()]
+    try:
+        if all(":" in e for e in entries):
+            for entry in entries:
+                digit, count = (int(x) for x in entry.split(":"))
+                counts[digit] += count
+        else:
+            digits = [int(e) for e in entries]
+            for index, digit in enumerate(digits):
+                counts[digit] += total // len(digits) + (1 if index < total % len(digits) else 0)
+        if (counts < 0).any():
+            raise ValueError
+    except (ValueError, IndexError):
+        raise UserError(f"--labels must be like '3,5,8' or '0:100,7:900' with digits 0-{num_classes - 1}; "
+                        f"got '{spec}'") from None
+    if counts.sum() == 0:
+        raise UserError("--labels asks for no images")
+    return counts
+
+
+def export_dataset(generator: torch.nn.Module, config: RunConfig, counts: np.ndarray, out: Path, fmt: str,
+                   seed: int, source: str) -> dict:
+    """Generate counts[c] images of each class c and write them as npz / idx / png, plus manifest.json."""
+    import json
+
+    from digitgan.data.idx import write_idx
+
+    if fmt not in ("npz", "idx", "png"):
+        raise UserError(f"--format must be npz, idx or png, got '{fmt}'")
+    if not is_conditional(config.model):
+        raise UserError("export writes labelled data and needs a conditional model")
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out} exists and is not empty; choose a new --out (nothing is overwritten)")
+    classes = config.model.num_classes
+    labels = np.repeat(np.arange(classes), counts)
+    order = np.random.default_rng(seed).permutation(len(labels))
+    labels = labels[order]
+    images = generate(generator, config, one_hot(torch.from_numpy(labels), classes), seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    class_names = [str(c) for c in range(classes)]
+    if fmt == "npz":
+        np.savez_compressed(out / "synthetic.npz", images=images, labels=labels, class_names=np.array(class_names))
+    elif fmt == "idx":
+        write_idx(out / "train-images-idx3-ubyte.gz", images, compress=True)
+        write_idx(out / "train-labels-idx1-ubyte.gz", labels.astype(np.uint8), compress=True)
+    else:
+        for name in class_names:
+            (out / name).mkdir()
+        for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+            save_png(out / class_names[label] / f"{index:06d}.png", image)
+    manifest = {"model": source, "preset": config.preset, "seed": seed, "format": fmt, "count": int(len(labels)),
+                "per_class": {name: int(c) for name, c in zip(class_names, counts, strict=True)},
+                "load_with": f"digitgan.data.load_dataset('{out / 'synthetic.npz' if fmt == 'npz' else out}')"}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

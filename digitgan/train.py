@@ -11,6 +11,7 @@ import json
 import math
 import random
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -298,6 +299,14 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     test_images = torch.from_numpy(test_set.images).to(torch_device) if test_set is not None else None
     test_labels = torch.from_numpy(test_set.labels).to(torch_device) if test_set is not None else None
 
+    evaluator = None
+    if t.eval_every:
+        try:
+            from digitgan.evaluate.light import LightEvaluator
+
+            evaluator = LightEvaluator(t.dataset, config.model.num_classes, seed=t.seed)
+        except UserError as error:  # e.g. a custom data set has no reference classifier
+            print(f"digitgan: note: no light evaluation during training ({error})", file=sys.stderr)
     state = build_state(config, len(images), torch_device)
     last_good: Path | None = None
     if resume is not None:
@@ -362,6 +371,7 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
                 if not (all_finite(state.generator) and all_finite(state.discriminator)):
                     raise TrainingDiverged(f"weights are not finite at step {state.step}", last_good)
             if state.epoch != epoch_before:
+                overhead_started = time.monotonic()
                 held_out = held_out_losses(state, config, test_images, test_labels) if test_images is not None else {}
                 table = epoch_table(epoch_before + 1, epoch_rows, held_out, time.monotonic() - epoch_started)
                 progress.note(table)
@@ -369,7 +379,14 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
                               **{f"test_{k}": v for k, v in held_out.items()})
                 save_sample_grid(state.ema, config, run_dir / "samples" / f"epoch-{epoch_before + 1:04d}.png")
                 plot_history(run_dir / "history.jsonl", run_dir / "loss.png")
+                started += time.monotonic() - overhead_started  # grids and tables are not training time
                 epoch_rows, epoch_started = [], time.monotonic()
+            if evaluator is not None and state.step % t.eval_every == 0:
+                eval_started = time.monotonic()
+                scores = evaluator(state.ema, config)
+                started += time.monotonic() - eval_started  # evaluation time is not training time
+                history.event(state, "eval", seconds=round(seconds_before + time.monotonic() - started, 3), **scores)
+                progress.note(f"step {state.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
             if t.checkpoint_every and state.step % t.checkpoint_every == 0:
                 last_good = checkpoint_now()
     finally:

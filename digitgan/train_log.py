@@ -181,7 +181,23 @@ def plot_history(history_path: Path, out: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     seen = [row["images_seen"] for row in rows]
-    figure, (loss_axis, prob_axis) = plt.subplots(1, 2, figsize=(11, 4))
+    evals = [row for row in read_history(history_path) if row.get("kind") == "eval"]
+    figure, axes = plt.subplots(1, 3 if evals else 2, figsize=(16 if evals else 11, 4))
+    loss_axis, prob_axis = axes[0], axes[1]
+    if evals:
+        eval_seen = [row["images_seen"] for row in evals]
+        fcd_axis = axes[2]
+        fcd_axis.plot(eval_seen, [row["fcd"] for row in evals], color="tab:red", label="FCD (2k samples)")
+        fcd_axis.set_yscale("log")
+        fcd_axis.set_xlabel("images seen")
+        fcd_axis.set_title("light evaluation")
+        fcd_axis.legend(loc="upper left")
+        if any("accuracy" in row for row in evals):
+            accuracy_axis = fcd_axis.twinx()
+            accuracy_axis.plot(eval_seen, [row.get("accuracy") for row in evals], color="tab:green",
+                               label="conditional accuracy")
+            accuracy_axis.set_ylim(0, 1)
+            accuracy_axis.legend(loc="upper right")
     for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
         loss_axis.plot(seen, [row.get(key) for row in rows], label=label)
     loss_axis.set_xlabel("images seen")

@@ -1,0 +1,165 @@
+"""The reference classifier: a small CNN trained by a fixed, seeded recipe; its 128-d features feed the
+distance metrics (FCD, KID, precision/recall). Weights ship in digitgan/evaluate/weights/ with a model card.
+
+Features are the batch-normalised output of the 128-unit dense layer *before* its ReLU, so no unit is dead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from digitgan.errors import UserError
+
+FEATURE_DIM = 128
+
+
+class ReferenceClassifier(nn.Module):
+    """images (N,1,28,28) float in [-1, 1] -> logits (N, num_classes); .features(images) -> (N, 128)."""
+
+    def __init__(self, num_classes: int = 10, width: int = 16) -> None:
+        super().__init__()
+
+        def block(cin: int, cout: int) -> list[nn.Module]:
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+        self.body = nn.Sequential(*block(1, width), *block(width, width), nn.MaxPool2d(2),
+                                  *block(width, 2 * width), *block(2 * width, 2 * width), nn.MaxPool2d(2),
+                                  nn.Flatten())
+        # The whole 7x7 map (2*width*49 values) feeds the 128 features: a map from a much wider input keeps
+        # the features' covariance full-rank (a pooled, ReLU'd input of 128 channels left it near singular).
+        self.embed = nn.Sequential(nn.Linear(2 * width * 49, FEATURE_DIM, bias=False), nn.BatchNorm1d(FEATURE_DIM))
+        self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.2), nn.Linear(FEATURE_DIM, num_classes))
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.embed(self.body(images))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+@dataclass
+class Recipe:
+    epochs: int = 8
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    max_shift: int = 2            # random translation in pixels (augmentation)
+    seed: int = 0
+    width: int = 16
+
+
+def _shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Random integer translations of a batch (zero fill): (N,1,28,28) -> same."""
+    if max_shift == 0:
+        return images
+    padded = F.pad(images, (max_shift,) * 4, value=-1.0)
+    offsets = torch.randint(0, 2 * max_shift + 1, (2,), generator=generator).tolist()
+    return padded[:, :, offsets[0]:offsets[0] + 28, offsets[1]:offsets[1] + 28]
+
+
+def to_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(N,28,28) uint8 -> (N,1,28,28) float in [-1, 1]."""
+    tensor = torch.as_tensor(images_uint8)
+    return tensor.float().div(127.5).sub(1.0).unsqueeze(1)
+
+
+@torch.no_grad()
+def predict(model: ReferenceClassifier, images_uint8: np.ndarray,
+            batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """(logits (N, C) float32, features (N, 128) float64) for uint8 images, in eval mode."""
+    model.eval()
+    logits, features = [], []
+    for start in range(0, len(images_uint8), batch_size):
+        x = to_input(images_uint8[start:start + batch_size])
+        feature = model.features(x)
+        features.append(feature.double().numpy())
+        logits.append(model.head(feature).numpy())
+    return np.concatenate(logits), np.concatenate(features)
+
+
+def train_reference(train_images: np.ndarray, train_labels: np.ndarray, num_classes: int, recipe: Recipe,
+                    log=print) -> ReferenceClassifier:
+    """The committed recipe: AdamW + one-cycle LR, shift augmentation, fixed seed and data order."""
+    torch.manual_seed(recipe.seed)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    model = ReferenceClassifier(num_classes, recipe.width)
+    images = to_input(train_images)
+    labels = torch.as_tensor(train_labels)
+    steps_per_epoch = len(images) // recipe.batch_size
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr,
+                                                   total_steps=recipe.epochs * steps_per_epoch)
+    model.train()
+    for epoch in range(recipe.epochs):
+        started = time.monotonic()
+        order = torch.randperm(len(images), generator=generator)
+        correct = 0
+        for step in range(steps_per_epoch):
+            index = order[step * recipe.batch_size:(step + 1) * recipe.batch_size]
+            x = _shift(images[index], recipe.max_shift, generator)
+            logits = model(x)
+            loss = F.cross_entropy(logits, labels[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            correct += int((logits.argmax(1) == labels[index]).sum())
+        log(f"epoch {epoch + 1}/{recipe.epochs}: train accuracy {correct / (steps_per_epoch * recipe.batch_size):.4f} "
+            f"({time.monotonic() - started:.0f} s)")
+    return model.eval()
+
+
+def card_facts(model: ReferenceClassifier, test_images: np.ndarray, test_labels: np.ndarray) -> dict:
+    """Test accuracy and feature health (smallest feature std, covariance condition number) for the card."""
+    logits, features = predict(model, test_images)
+    eigenvalues = np.linalg.eigvalsh(np.cov(features, rowvar=False))
+    return {"test_accuracy": round(float((logits.argmax(1) == test_labels).mean()), 4),
+            "feature_min_std": round(float(features.std(0).min()), 4),
+            "feature_covariance_condition": round(float(eigenvalues.max() / eigenvalues.min()), 1)}
+
+
+def reference_name(dataset: str) -> str:
+    """The reference classifier that judges a data-set source: 'mnist' for mnist and mnist:DIR, etc."""
+    name = dataset.partition(":")[0]
+    if name not in ("mnist", "fashion-mnist"):
+        raise UserError(f"no reference classifier for data set '{dataset}' (have: mnist, fashion-mnist)")
+    return name
+
+
+def weights_dir() -> Path:
+    return Path(str(resources.files("digitgan.evaluate") / "weights"))
+
+
+def save_reference(model: ReferenceClassifier, dataset: str, recipe: Recipe, card: dict, directory: Path) -> Path:
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / f"{dataset}.safetensors"))
+    card = {"dataset": dataset, "recipe": asdict(recipe), "feature_layer": "embed (BatchNorm1d output, pre-ReLU)",
+            "feature_dim": FEATURE_DIM, **card}
+    (directory / f"{dataset}.json").write_text(json.dumps(card, indent=2) + "\n")
+    return directory / f"{dataset}.safetensors"
+
+
+def load_reference(dataset: str = "mnist", directory: Path | None = None) -> tuple[ReferenceClassifier, dict]:
+    """The shipped classifier for `dataset` (mnist or fashion-mnist) in eval mode, and its model card."""
+    from safetensors.torch import load_file
+
+    directory = directory or weights_dir()
+    card_path, weights_path = directory / f"{dataset}.json", directory / f"{dataset}.safetensors"
+    if not card_path.is_file() or not weights_path.is_file():
+        raise UserError(f"no reference classifier for '{dataset}' in {directory}; "
+                        f"train one with `digitgan evaluator train --dataset {dataset}`")
+    card = json.loads(card_path.read_text())
+    model = ReferenceClassifier(card.get("num_classes", 10), card["recipe"]["width"])
+    model.load_state_dict(load_file(str(weights_path)))
+    return model.eval(), card

@@ -1,0 +1,35 @@
+"""The light evaluation that runs during training: conditional accuracy and FCD on a small sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from digitgan.data import load_dataset
+from digitgan.evaluate.classifier import load_reference, predict, reference_name
+from digitgan.evaluate.metrics import fcd
+from digitgan.explore import generate
+from digitgan.models import is_conditional, one_hot
+
+
+class LightEvaluator:
+    """Scores a generator on n_per_class x C samples (default 2,000) against the real test set.
+
+    The reference classifier and the test features are computed once; scoring uses a fixed seed, so
+    successive points of the curve differ only because the generator changed.
+    """
+
+    def __init__(self, dataset: str, num_classes: int, n_per_class: int = 200, seed: int = 0) -> None:
+        self.classifier, _ = load_reference(reference_name(dataset))
+        _, self.test_features = predict(self.classifier, load_dataset(dataset, "test").images)
+        self.requested = np.repeat(np.arange(num_classes), n_per_class)
+        self.label_vector = one_hot(torch.from_numpy(self.requested), num_classes)
+        self.seed = seed
+
+    def __call__(self, generator: torch.nn.Module, config) -> dict[str, float]:  # noqa: ANN001 - RunConfig
+        images = generate(generator, config, self.label_vector, seed=self.seed)
+        logits, features = predict(self.classifier, images)
+        scores = {"fcd": fcd(features, self.test_features)}
+        if is_conditional(config.model):
+            scores["accuracy"] = float((logits.argmax(1) == self.requested).mean())
+        return scores

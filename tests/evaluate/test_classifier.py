@@ -1,0 +1,105 @@
+"""The shipped reference classifiers and the evaluation pipeline on real data."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from digitgan.data import FASHION_DIR, has_idx_files, load_dataset
+from digitgan.errors import UserError
+from digitgan.evaluate.classifier import Recipe, load_reference, predict, weights_dir
+from digitgan.evaluate.report import accuracy_of_recipe, evaluate_run, score_images
+from digitgan.train import train
+from tests.conftest import run_cli, tiny_config
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    return load_dataset("mnist", "test")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_reference("mnist")
+
+
+def test_shipped_mnist_classifier_meets_target(reference, mnist_test):
+    model, card = reference
+    logits, features = predict(model, mnist_test.images)
+    accuracy = (logits.argmax(1) == mnist_test.labels).mean()
+    assert accuracy >= 0.995 and card["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    assert features.shape == (10000, card["feature_dim"]) == (10000, 128)
+    # the feature layer is healthy: no dead unit, covariance well conditioned
+    assert features.std(0).min() > 0.1
+    eigenvalues = np.linalg.eigvalsh(np.cov(features, rowvar=False))
+    assert eigenvalues.min() > 0 and eigenvalues.max() / eigenvalues.min() < 1e6
+    assert (weights_dir() / "mnist.safetensors").stat().st_size <= 2 * 1024 * 1024
+
+
+@pytest.mark.skipif(not has_idx_files(FASHION_DIR), reason="dataset-fashion-mnist not installed")
+def test_shipped_fashion_classifier_meets_target():
+    model, card = load_reference("fashion-mnist")
+    test = load_dataset("fashion-mnist", "test")
+    logits, _ = predict(model, test.images)
+    assert (logits.argmax(1) == test.labels).mean() >= 0.93
+    assert (weights_dir() / "fashion-mnist.safetensors").stat().st_size <= 2 * 1024 * 1024
+
+
+def test_real_digits_asked_for_their_class_score_as_the_classifier(reference, mnist_test):
+    model, _ = reference
+    _, test_features = predict(model, mnist_test.images)
+    scores = score_images(mnist_test.images[:2000], mnist_test.labels[:2000], model, test_features, 10, seed=0)
+    assert scores["accuracy"] > 0.99
+    assert scores["fcd"] < 1.0 and scores["precision"] > 0.7 and scores["recall"] > 0.7
+    assert scores["classifier_score"] > 9.0
+    shuffled = np.random.default_rng(0).permutation(mnist_test.labels[:2000])
+    assert score_images(mnist_test.images[:2000], shuffled, model, test_features, 10, seed=0, full=False)[
+        "accuracy"] < 0.2
+
+
+def test_cas_behaves_on_a_small_real_subset(mnist_test):
+    train_set = load_dataset("mnist", "train")
+    recipe = Recipe(epochs=2, seed=0)
+    images, labels = train_set.images[:3000], train_set.labels[:3000]
+    test_images, test_labels = mnist_test.images[:2000], mnist_test.labels[:2000]
+    real = accuracy_of_recipe(images, labels, test_images, test_labels, 10, recipe, log=lambda _: None)
+    noise = accuracy_of_recipe(images, np.random.default_rng(1).permutation(labels), test_images, test_labels, 10,
+                               recipe, log=lambda _: None)
+    assert real > 0.9 and noise < 0.3
+
+
+def test_report_of_a_tiny_run_has_every_field(tmp_path):
+    config = tiny_config(dataset="mnist", steps=3)
+    torch.set_num_threads(2)
+    train(config, tmp_path / "run", quiet=True)
+    report = evaluate_run(tmp_path / "run", n_per_class=20, seed=0)
+    for key in ("accuracy", "per_class", "confusion", "fcd", "kid", "kid_std", "precision", "recall", "density",
+                "coverage", "classifier_score", "intra_class_diversity", "predicted_class_histogram"):
+        assert key in report["model"] and key in report["real_floor"], key
+    assert report["model"]["n"] == 200 and report["real_floor"]["n"] == 10000
+    assert report["real_floor"]["accuracy"] > 0.99 and report["model"]["fcd"] > report["real_floor"]["fcd"]
+    for name in ("report.json", "report.md", "confusion.png"):
+        assert (tmp_path / "run" / "eval" / name).exists()
+    assert "real floor" in (tmp_path / "run" / "eval" / "report.md").read_text()
+    result = run_cli("compare", str(tmp_path / "run"), str(tmp_path / "run"), "--markdown")
+    assert result.returncode == 0 and result.stdout.count("| ") > 10 and "real floor" in result.stdout
+    assert json.loads((tmp_path / "run" / "eval" / "report.json").read_text())["n_per_class"] == 20
+
+
+def test_unconditional_run_gets_unconditional_metrics(tmp_path):
+    config = tiny_config("simple-gan", dataset="mnist", steps=2)
+    train(config, tmp_path / "run", quiet=True)
+    report = evaluate_run(tmp_path / "run", n_per_class=20)
+    assert "accuracy" not in report["model"] and "histogram_tv_from_uniform" in report["model"]
+    with pytest.raises(UserError, match="conditional"):
+        evaluate_run(tmp_path / "run", n_per_class=20, cas=True)
+
+
+def test_evaluate_cli_errors(tmp_path, tiny_npz):
+    assert run_cli("evaluate", str(tmp_path / "nope")).returncode == 2
+    result = run_cli("compare", str(tmp_path))
+    assert result.returncode == 2 and "no eval/report.json" in result.stderr
+    train(tiny_config(dataset=str(tiny_npz), steps=2), tmp_path / "custom", quiet=True)
+    result = run_cli("evaluate", str(tmp_path / "custom"))
+    assert result.returncode == 2 and "no reference classifier" in result.stderr
