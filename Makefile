@@ -8,7 +8,7 @@ SEED    ?= 0
 DEMO    ?= runs/demo
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup fashion-data data test demo lint clean
+.PHONY: setup fashion-data browser data test demo pretrained bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,18 @@ fashion-data:
 		|| echo "warning: could not install dataset-fashion-mnist; its tests will be skipped"; \
 	fi
 
+# The page's real-browser test uses Debian's chromium + chromium-driver; install them when root.
+browser:
+	@if ! command -v chromedriver >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+		|| echo "warning: could not install chromium; the browser test will be skipped"; \
+	fi
+
 data: setup fashion-data
 	$(BIN)/digitgan data fetch mnist
 
-test: setup data
-	$(BIN)/python -m ruff check digitgan tests
+test: setup data browser
+	$(BIN)/python -m ruff check digitgan tests benchmarks
 	$(BIN)/python -m pytest -q
 
 # Trains the default preset for MINUTES on this machine (continuing the previous demo run if there is one),
@@ -43,17 +50,35 @@ demo: setup
 	fi
 	$(BIN)/digitgan sample $(DEMO)/train --digit all -n 10 --seed $(SEED) --out $(DEMO)/digits.png
 	$(BIN)/digitgan sample $(DEMO)/train --digit 7 -n 64 --seed $(SEED) --out $(DEMO)/sevens.png
+	$(BIN)/digitgan write 2026 --run $(DEMO)/train --styles 4 --seed $(SEED) --out $(DEMO)/2026.png
+	$(BIN)/digitgan evaluate $(DEMO)/train --seed $(SEED)
 	@echo
 	@echo "demo outputs in $(DEMO)/:"
 	@echo "  data-info.png            real MNIST, one row per class"
 	@echo "  digits.png, sevens.png   samples from the trained generator (EMA weights)"
+	@echo "  2026.png                 the number 2026 in four hands"
+	@echo "  train/eval/report.md     conditional accuracy, FCD, KID, precision/recall... beside real data"
 	@echo "  train/samples/           a 10x10 grid per epoch (row = class, fixed noise)"
 	@echo "  train/loss.png           loss and D-output curves; train/history.jsonl the numbers"
 	@echo "  train/summary.json       steps, images seen, throughput"
 	@echo "  train/model/             exported generator (config.json + generator.safetensors)"
 
+# The default model shipped in digitgan/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
+PRETRAINED_STEPS ?= 9000
+pretrained: setup
+	rm -rf runs/pretrained
+	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 --out runs/pretrained --quiet
+	$(BIN)/digitgan evaluate runs/pretrained --seed 0
+	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/pretrained/
+	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md digitgan/pretrained/
+
+# Speed, memory and time-to-quality on this machine; writes benchmarks/results.json + RESULTS.md.
+BENCH_ARGS ?=
+bench: setup data
+	$(BIN)/python -m benchmarks.run --threads 2 $(BENCH_ARGS)
+
 lint: setup
-	$(BIN)/python -m ruff check digitgan tests
+	$(BIN)/python -m ruff check digitgan tests benchmarks
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -225,45 +225,49 @@ def parse_time(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
+def _clock_digits(second: int) -> list[int]:
+    second %= 86400
+    return [int(ch) for ch in f"{second // 3600:02d}{second // 60 % 60:02d}{second % 60:02d}"]
+
+
+def clock_label_vectors(second: int, t: float, classes: int) -> torch.Tensor:
+    """(6, C) label vectors of HHMMSS at `second`, a fraction t ∈ [0, 1] into the crossfade from second - 1:
+    a digit that changed is (1-e)·e_old + e·e_new with the cosine ease e = (1 - cos(pi·t)) / 2."""
+    eye = torch.eye(classes)
+    ease = float((1 - np.cos(np.pi * min(max(t, 0.0), 1.0))) / 2)
+    return torch.stack([eye[new] if old == new else (1 - ease) * eye[old] + ease * eye[new]
+                        for old, new in zip(_clock_digits(second - 1), _clock_digits(second), strict=True)])
+
+
+def clock_picture(digits: np.ndarray) -> np.ndarray:
+    """(6, 28, 28) uint8 digits -> the HH:MM:SS picture."""
+    colon = separator_glyph(":")
+    cells = [digits[0], digits[1], colon, digits[2], digits[3], colon, digits[4], digits[5]]
+    return rows_picture(np.stack(cells)[None])
+
+
 def clock_frames(generator: torch.nn.Module, config: RunConfig, start_seconds: int, duration: int, fps: float,
                  fade: float = 0.5, seed: int = 0) -> list[np.ndarray]:
-    """Frames of an HH:MM:SS clock ticking for `duration` seconds; a digit that changes crossfades in label
-    space, (1-e)·e_old + e·e_new with the cosine ease e = (1 - cos(pi·t)) / 2 over `fade` seconds."""
+    """Frames of an HH:MM:SS clock ticking for `duration` seconds from `start_seconds`; the digits that change
+    crossfade in label space over `fade` seconds (see clock_label_vectors). One writer draws every digit."""
     if duration < 1 or duration > 3600:
         raise UserError("--seconds must be between 1 and 3600")
     if fps <= 0 or fps > 60:
         raise UserError("--fps must be in (0, 60]")
     if not is_conditional(config.model):
         raise UserError("the clock needs a conditional model")
-    classes = config.model.num_classes
     device = next(generator.parameters()).device
     writer = sample_noise(1, config.model, torch.Generator(device=device).manual_seed(seed), device)
-    eye = torch.eye(classes)
-
-    def digits_at(second: int) -> list[int]:
-        second %= 86400
-        text = f"{second // 3600:02d}{second // 60 % 60:02d}{second % 60:02d}"
-        return [int(ch) for ch in text]
-
     frame_count = max(1, int(round(duration * fps)))
-    label_rows = []
+    rows = []
     for frame in range(frame_count):
         elapsed = frame / fps
         whole = int(elapsed)
-        now, before = digits_at(start_seconds + whole), digits_at(start_seconds + whole - 1)
         t = min((elapsed - whole) / fade, 1.0) if fade > 0 and whole > 0 else 1.0
-        ease = (1 - np.cos(np.pi * t)) / 2
-        for old, new in zip(before, now, strict=True):
-            label_rows.append(eye[new] if old == new else (1 - ease) * eye[old] + ease * eye[new])
-    label_vector = torch.stack(label_rows)
-    images = generate(generator, config, label_vector, z=writer.expand(len(label_vector), -1)).reshape(
-        frame_count, 6, 28, 28)
-    colon = separator_glyph(":")
-    frames = []
-    for digits in images:
-        cells = [digits[0], digits[1], colon, digits[2], digits[3], colon, digits[4], digits[5]]
-        frames.append(rows_picture(np.stack(cells)[None]))
-    return frames
+        rows.append(clock_label_vectors(start_seconds + whole, t, config.model.num_classes))
+    label_vector = torch.cat(rows)
+    images = generate(generator, config, label_vector, z=writer.expand(len(label_vector), -1))
+    return [clock_picture(digits) for digits in images.reshape(frame_count, 6, 28, 28)]
 
 
 # --- label scaling ---------------------------------------------------------------------------------------

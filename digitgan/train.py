@@ -24,7 +24,7 @@ import torch
 from digitgan import checkpoint as ckpt
 from digitgan.config import RunConfig
 from digitgan.data import load_dataset
-from digitgan.errors import UserError
+from digitgan.errors import MissingSplit, UserError
 from digitgan.losses import class_loss, get_loss, gradient_penalty, r1_penalty
 from digitgan.models import build_discriminator, build_generator, one_hot, sample_noise
 from digitgan.train_log import History, ProgressBar, epoch_table, plot_history, read_history, save_sample_grid
@@ -287,7 +287,7 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     train_set = load_dataset(t.dataset, "train")
     try:
         test_set = load_dataset(t.dataset, "test")
-    except UserError:
+    except MissingSplit:
         test_set = None  # a single-set source: the epoch table shows no held-out column
     if train_set.num_classes != config.model.num_classes:
         raise UserError(f"{t.dataset} has {train_set.num_classes} classes but the model expects "

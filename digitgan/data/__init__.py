@@ -21,7 +21,7 @@ import numpy as np
 from digitgan.data import mnist
 from digitgan.data.cache import cache_dir
 from digitgan.data.idx import read_idx
-from digitgan.errors import UserError
+from digitgan.errors import MissingSplit, UserError
 
 SPLITS = ("train", "test")
 IMAGE_SIZE = 28
@@ -150,12 +150,15 @@ def load_npz(path: Path, split: str, name: str, fix_hint: str = "check the file"
         if image_key in contents and label_key in contents:
             break
     else:
+        other = [pair for keys in _NPZ_KEYS.values() for pair in keys if pair[0] in contents and pair[1] in contents]
+        if other:
+            raise MissingSplit(f"{path} has no '{split}' split (arrays: {', '.join(sorted(contents))})")
         single = [pair for pair in _NPZ_SINGLE if pair[0] in contents and pair[1] in contents]
         if not single:
             raise UserError(f"{path} has arrays {sorted(contents)}; expected images/labels, x/y or "
                             "x_train/y_train/x_test/y_test")
         if split != "train":
-            raise UserError(f"{path} holds a single set (no x_test/y_test); it has no '{split}' split")
+            raise MissingSplit(f"{path} holds a single set (no x_test/y_test); it has no '{split}' split")
         image_key, label_key = single[0]
     images, labels, names = validate(contents[image_key], contents[label_key], class_names,
                                      f"{path}[{image_key}]")
@@ -177,10 +180,10 @@ def load_image_folder(root: Path, split: str, name: str) -> Dataset:
     split_roots = {s: root / s for s in SPLITS if (root / s).is_dir()}
     if split_roots:
         if split not in split_roots:
-            raise UserError(f"{root} has no '{split}' folder")
+            raise MissingSplit(f"{root} has no '{split}' folder")
         root = split_roots[split]
     elif split != "train":
-        raise UserError(f"{root} holds a single set (no train/ and test/ folders); it has no '{split}' split")
+        raise MissingSplit(f"{root} holds a single set (no train/ and test/ folders); it has no '{split}' split")
     class_dirs = _class_dirs(root)
     if not class_dirs:
         raise UserError(f"{root}: no class folders (expected {root}/<class_name>/*.png)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -55,6 +55,15 @@ class Recipe:
     max_shift: int = 2            # random translation in pixels (augmentation)
     seed: int = 0
     width: int = 16
+
+
+# The committed recipe per data set: Fashion-MNIST is harder and gets more epochs.
+RECIPES = {"mnist": Recipe(), "fashion-mnist": Recipe(epochs=15)}
+
+
+def recipe_for(dataset: str, seed: int = 0, epochs: int | None = None) -> Recipe:
+    base = RECIPES.get(dataset, Recipe())
+    return replace(base, seed=seed, epochs=epochs or base.epochs)
 
 
 def _shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:

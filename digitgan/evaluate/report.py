@@ -62,12 +62,16 @@ def accuracy_of_recipe(train_images: np.ndarray, train_labels: np.ndarray, test_
 
 
 def classification_accuracy_score(generator: torch.nn.Module, config: Any, test_images: np.ndarray,
-                                  test_labels: np.ndarray, n_total: int, seed: int, log=print) -> float:
-    """CAS (Ravuri & Vinyals 2019): train the reference recipe on a balanced generated set, test on real."""
+                                  test_labels: np.ndarray, n_total: int, seed: int, log=print,
+                                  epochs: int | None = None) -> float:
+    """CAS (Ravuri & Vinyals 2019): train the reference recipe on a balanced generated set, test on real.
+
+    `epochs` overrides the recipe's epoch count (cheaper studies say so in their labels)."""
     classes = config.model.num_classes
     labels = np.repeat(np.arange(classes), n_total // classes)
     images = generate(generator, config, one_hot(torch.from_numpy(labels), classes), seed=seed + 7)
-    return accuracy_of_recipe(images, labels, test_images, test_labels, classes, Recipe(seed=seed), log=log)
+    recipe = Recipe(seed=seed) if epochs is None else Recipe(seed=seed, epochs=epochs)
+    return accuracy_of_recipe(images, labels, test_images, test_labels, classes, recipe, log=log)
 
 
 def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = False, cas_n: int = 60000,

@@ -1,0 +1,1 @@
+"""`make bench`: speed, memory and time-to-quality of digitgan's presets; results in results.json + RESULTS.md."""

@@ -1,0 +1,371 @@
+"""The benchmark behind `make bench` (see benchmarks/RESULTS.md for the latest committed results).
+
+Sections (each can be run alone with --only):
+  machine      CPU, threads, torch version, matmul peak (GFLOP/s, median of repeats)
+  throughput   images/s through D per preset and achieved GFLOP/s of a training step vs the matmul peak
+  memory       peak RSS of a fresh process training each preset for a few steps
+  sampling     images/s at batch 1024 and latency at batch 1 for the default model
+  quality      time to conditional accuracy >= 90/95/98% and FCD over training time, per preset
+  conditioning hadamard / concat / projection / acgan on the fast body at an equal CPU budget
+
+Timings are medians where repeats are cheap; ratios are from one run on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from digitgan.config import RunConfig, load_preset
+from digitgan.data import load_dataset
+from digitgan.models import one_hot, sample_noise
+from digitgan.train import build_state, train, train_step
+from digitgan.train_log import read_history
+
+HERE = Path(__file__).resolve().parent
+QUALITY_PRESETS = ["fast", "keras-acgan", "acgan", "writing-numbers"]
+ALL_PRESETS = ["fast", "keras-acgan", "acgan", "dcgan", "simple-gan", "writing-numbers"]
+THRESHOLDS = (0.90, 0.95, 0.98)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def matmul_peak(size: int = 1024, repeats: int = 7) -> float:
+    """Median GFLOP/s of a float32 square matmul on this process's threads."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(5):
+            a @ b
+        times.append((time.perf_counter() - start) / 5)
+    return 2 * size**3 / statistics.median(times) / 1e9
+
+
+def tensors(count: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+    data = load_dataset("mnist", "train")
+    return torch.from_numpy(data.images[:count]), torch.from_numpy(data.labels[:count])
+
+
+def step_flops(config: RunConfig, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """FLOPs of one training step (forward + backward of everything the step runs), counted by torch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    state = build_state(config, len(images), torch.device("cpu"))
+    counter = FlopCounterMode(display=False)
+    with counter:
+        train_step(state, config, images, labels)
+    return float(counter.get_total_flops())
+
+
+def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.Tensor, peak: float) -> dict:
+    config = load_preset(preset)
+    state = build_state(config, len(images), torch.device("cpu"))
+    for _ in range(3):
+        train_step(state, config, images, labels)
+    rates = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(rates) < 3:
+        start, seen = time.perf_counter(), state.images_seen
+        for _ in range(5):
+            train_step(state, config, images, labels)
+        rates.append((state.images_seen - seen) / (time.perf_counter() - start))
+    flops = step_flops(config, images, labels)
+    images_per_step = config.train.batch_size * config.train.d_steps
+    rate = statistics.median(rates)
+    gflops = flops * rate / images_per_step / 1e9
+    return {"images_per_second": round(rate, 1), "flops_per_step": flops, "images_per_step": images_per_step,
+            "gflops": round(gflops, 2), "fraction_of_matmul_peak": round(gflops / peak, 3),
+            "g_params": sum(p.numel() for p in state.generator.parameters()),
+            "d_params": sum(p.numel() for p in state.discriminator.parameters())}
+
+
+def peak_rss(preset: str, steps: int = 20) -> float:
+    """MiB of peak resident memory of a fresh process that loads MNIST and trains `steps` steps."""
+    code = ("import resource, torch; from digitgan.config import load_preset; from digitgan.data import load_dataset;"
+            "from digitgan.train import build_state, train_step; d = load_dataset('mnist', 'train');"
+            "x, y = torch.from_numpy(d.images), torch.from_numpy(d.labels);"
+            f"c = load_preset('{preset}'); s = build_state(c, len(x), torch.device('cpu'));"
+            f"[train_step(s, c, x, y) for _ in range({steps})];"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return round(int(output.strip().splitlines()[-1]) / 1024, 1)
+
+
+def sampling(model_dir: Path | None) -> dict:
+    from digitgan.checkpoint import load_generator
+    from digitgan.pretrained import default_model_dir
+
+    generator, config, _ = load_generator(model_dir or default_model_dir())
+    with torch.no_grad():
+        z = sample_noise(1024, config.model)
+        labels = one_hot(torch.arange(1024) % 10, 10)
+        for _ in range(3):
+            generator(z, labels)
+        times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            generator(z, labels)
+            times.append(time.perf_counter() - start)
+        single = []
+        for index in range(100):
+            start = time.perf_counter()
+            generator(z[index:index + 1], labels[index:index + 1])
+            single.append(time.perf_counter() - start)
+    return {"images_per_second_batch_1024": round(1024 / statistics.median(times)),
+            "latency_ms_batch_1": round(1000 * statistics.median(single), 3),
+            "latency_ms_batch_1_p99": round(1000 * float(np.percentile(single, 99)), 3)}
+
+
+def time_to_quality(preset: str, minutes: float, eval_seconds: float, out: Path, steps_per_second: float,
+                    changes: dict[str, Any] | None = None) -> dict:
+    """Train for `minutes` of training time with a light evaluation (2k samples) about every eval_seconds."""
+    config = load_preset(preset)
+    for key, value in (changes or {}).items():
+        section = config.model if hasattr(config.model, key) else config.train
+        setattr(section, key, value)
+    config.train.minutes = minutes
+    config.train.eval_every = max(1, int(round(steps_per_second * eval_seconds)))
+    config.train.checkpoint_every = 0
+    run_dir = out / preset if not changes else out / ("-".join(f"{k}={v}" for k, v in changes.items()))
+    if run_dir.exists():
+        import shutil
+
+        shutil.rmtree(run_dir)
+    summary = train(config, run_dir, quiet=True)
+    evals = [row for row in read_history(run_dir / "history.jsonl") if row["kind"] == "eval"]
+    result: dict[str, Any] = {
+        "train_seconds": round(summary["seconds"], 1), "steps": summary["step"],
+        "images_seen": summary["images_seen"],
+        "curve": [{"seconds": row["seconds"], "images_seen": row["images_seen"], "accuracy": row.get("accuracy"),
+                   "fcd": round(row["fcd"], 3)} for row in evals]}
+    for threshold in THRESHOLDS:
+        reached = [row["seconds"] for row in evals if (row.get("accuracy") or 0) >= threshold]
+        result[f"seconds_to_{int(threshold * 100)}"] = round(reached[0], 1) if reached else None
+    if evals:
+        result["final_accuracy"] = evals[-1].get("accuracy")
+        result["final_fcd"] = round(evals[-1]["fcd"], 3)
+        result["best_fcd"] = round(min(row["fcd"] for row in evals), 3)
+    result["run_dir"] = str(run_dir)
+    return result
+
+
+def fcd_floor(n: int = 2000, seed: int = 0) -> float:
+    """FCD of n real training images vs the test set: the floor for the light evaluation's 2k samples."""
+    from digitgan.evaluate.classifier import load_reference, predict
+    from digitgan.evaluate.metrics import fcd
+
+    classifier, _ = load_reference("mnist")
+    train_set, test_set = load_dataset("mnist", "train"), load_dataset("mnist", "test")
+    index = np.random.default_rng(seed).choice(len(train_set), n, replace=False)
+    _, features = predict(classifier, train_set.images[index])
+    _, test_features = predict(classifier, test_set.images)
+    return fcd(features, test_features)
+
+
+def plot_curves(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (accuracy_axis, fcd_axis) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for preset, data in results["quality"].items():
+        seconds = [p["seconds"] for p in data["curve"]]
+        accuracy_axis.plot(seconds, [p["accuracy"] for p in data["curve"]], label=preset)
+        fcd_axis.plot(seconds, [p["fcd"] for p in data["curve"]], label=preset)
+    floor = results.get("fcd_floor_2k")
+    if floor:
+        fcd_axis.axhline(floor, color="gray", linestyle="--", label="real-data floor")
+        fcd_axis.axhline(10 * floor, color="gray", linestyle=":", label="10x floor")
+    accuracy_axis.set_xlabel("training seconds (2 threads)")
+    accuracy_axis.set_ylabel("conditional accuracy (2k samples)")
+    accuracy_axis.set_ylim(0, 1)
+    fcd_axis.set_xlabel("training seconds (2 threads)")
+    fcd_axis.set_ylabel("FCD (2k samples)")
+    fcd_axis.set_yscale("log")
+    for axis in (accuracy_axis, fcd_axis):
+        axis.legend()
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=5.0, help="training minutes per preset for 'quality'")
+    parser.add_argument("--fast-minutes", type=float, help="training minutes for fast (default --minutes)")
+    parser.add_argument("--study-minutes", type=float, default=2.0, help="minutes per variant for 'conditioning'")
+    parser.add_argument("--eval-seconds", type=float, default=10.0, help="training seconds between evaluations")
+    parser.add_argument("--throughput-seconds", type=float, default=10.0)
+    parser.add_argument("--only", nargs="*", help="sections to run (default: all)")
+    parser.add_argument("--presets", nargs="*", help="presets for quality (default: fast + faithful ones)")
+    parser.add_argument("--out", type=Path, default=HERE, help="where results.json / RESULTS.md go")
+    parser.add_argument("--runs", type=Path, default=Path("runs/bench"))
+    parser.add_argument("--model", type=Path, help="model for 'sampling' (default: the shipped one)")
+    parser.add_argument("--smoke", action="store_true", help="tiny budgets, to check the code runs")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    sections = set(args.only or ["machine", "throughput", "memory", "sampling", "quality", "conditioning"])
+    results_path = args.out / "results.json"
+    results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results["machine"] = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "cores": os.cpu_count(),
+                          "torch": torch.__version__, "python": platform.python_version(),
+                          "matmul_peak_gflops": round(matmul_peak(), 1), "date": time.strftime("%Y-%m-%d")}
+    peak = results["machine"]["matmul_peak_gflops"]
+    print(f"machine: {results['machine']}", flush=True)
+    images, labels = tensors()
+    presets = ALL_PRESETS[:2] if args.smoke else ALL_PRESETS
+    if "throughput" in sections:
+        results["throughput"] = {}
+        for preset in presets:
+            results["throughput"][preset] = throughput(preset, 0.5 if args.smoke else args.throughput_seconds,
+                                                       images, labels, peak)
+            print(f"throughput {preset}: {results['throughput'][preset]}", flush=True)
+    if "memory" in sections:
+        results["memory_mib"] = {preset: peak_rss(preset, 2 if args.smoke else 20) for preset in presets}
+        print(f"memory: {results['memory_mib']}", flush=True)
+    if "sampling" in sections:
+        results["sampling"] = sampling(args.model)
+        print(f"sampling: {results['sampling']}", flush=True)
+
+    def rate(preset: str) -> float:
+        config = load_preset(preset)
+        measured = results.get("throughput", {}).get(preset, {}).get("images_per_second")
+        return (measured or 500.0) / (config.train.batch_size * config.train.d_steps)
+
+    if "quality" in sections:
+        results["fcd_floor_2k"] = round(fcd_floor(), 4)
+        results["quality"] = results.get("quality", {}) if args.presets else {}
+        for preset in args.presets or (["fast"] if args.smoke else QUALITY_PRESETS):
+            minutes = 0.1 if args.smoke else (args.fast_minutes or args.minutes) if preset == "fast" else args.minutes
+            results["quality"][preset] = time_to_quality(preset, minutes, 2 if args.smoke else args.eval_seconds,
+                                                         args.runs, rate(preset))
+            results["quality"][preset]["budget_minutes"] = minutes
+            print(f"quality {preset}: " + json.dumps({k: v for k, v in results["quality"][preset].items()
+                                                     if k != "curve"}), flush=True)
+        plot_curves(results, args.out / "time_to_quality.png")
+    if "conditioning" in sections:
+        from digitgan.checkpoint import load_generator
+        from digitgan.evaluate.report import classification_accuracy_score
+
+        variants = {"hadamard (G) + projection-acgan (D)": {},
+                    "concat (G) + concat (D)": {"g_cond": "concat", "d_cond": "concat"},
+                    "concat (G) + projection (D)": {"g_cond": "concat", "d_cond": "projection"},
+                    "hadamard (G) + acgan (D)": {"d_cond": "acgan"}}
+        results["conditioning"] = {}
+        test_set = load_dataset("mnist", "test")
+        for name, changes in variants.items():
+            minutes = 0.1 if args.smoke else args.study_minutes
+            outcome = time_to_quality("fast", minutes, 4 if args.smoke else 30, args.runs / "conditioning",
+                                      rate("fast"), changes={**changes, "seed": 0} if changes else {"seed": 0})
+            generator, config, _ = load_generator(Path(outcome["run_dir"]))
+            outcome["cas_10k_4ep"] = classification_accuracy_score(
+                generator, config, test_set.images, test_set.labels, 1000 if args.smoke else 10000, seed=0,
+                log=lambda _: None, epochs=1 if args.smoke else 4)
+            results["conditioning"][name] = {k: v for k, v in outcome.items() if k != "curve"}
+            print(f"conditioning {name}: {results['conditioning'][name]}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "RESULTS.md").write_text(render(results) + "\n")
+    print(f"wrote {results_path} and {args.out / 'RESULTS.md'}")
+    return 0
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    return "not reached" if value is None else f"{value}{unit}"
+
+
+def render(results: dict) -> str:
+    machine = results["machine"]
+    lines = ["# digitgan benchmark results", "",
+             f"Machine: {machine['cpu']}, {machine['threads']} threads of {machine['cores']} cores, torch "
+             f"{machine['torch']}, Python {machine['python']}, {machine['date']}. Float32 matmul peak (1024², median): "
+             f"**{machine['matmul_peak_gflops']} GFLOP/s**.", "",
+             "Rerun with `make bench` (about an hour on 2 cores; `make bench BENCH_ARGS=--smoke` checks the code).", ""]
+    if "quality" in results:
+        floor = results.get("fcd_floor_2k")
+        lines += ["## Time to quality (MNIST, 2 threads, training time only)", "",
+                  "Light evaluation every ~10 training seconds: 2,000 samples (200 per class) scored by the shipped "
+                  f"reference classifier. Real-data FCD floor at 2,000 samples: {floor}.", "",
+                  "| preset | budget (min) | steps | images | to 90% | to 95% | to 98% | final accuracy | best FCD |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for preset, data in results["quality"].items():
+            lines.append(f"| {preset} | {data['budget_minutes']} | {data['steps']} | {data['images_seen']:,} | "
+                         f"{_fmt(data['seconds_to_90'], ' s')} | {_fmt(data['seconds_to_95'], ' s')} | "
+                         f"{_fmt(data['seconds_to_98'], ' s')} | {data.get('final_accuracy', 0):.4f} | "
+                         f"{data.get('best_fcd')} |")
+        fast = results["quality"].get("fast")
+        if fast:
+            lines += ["", "Ratios (time of the other preset / time of fast; a preset that never reached the "
+                      "threshold within its budget gives a lower bound, budget / fast's time):", ""]
+            for preset, data in results["quality"].items():
+                if preset == "fast":
+                    continue
+                parts = []
+                for threshold in (95, 98):
+                    mine, theirs = fast[f"seconds_to_{threshold}"], data[f"seconds_to_{threshold}"]
+                    if mine is None:
+                        parts.append(f"{threshold}%: fast did not reach it")
+                    elif theirs is None:
+                        parts.append(f"{threshold}%: ≥ {data['train_seconds'] / mine:.1f}×")
+                    else:
+                        parts.append(f"{threshold}%: {theirs / mine:.1f}×")
+                lines.append(f"- {preset}: " + "; ".join(parts))
+            if floor and fast.get("curve"):
+                within = [p["seconds"] for p in fast["curve"] if p["fcd"] <= 10 * floor]
+                lines.append(f"- fast's FCD within 10× the floor ({10 * floor:.3f}): "
+                             + (f"after {within[0]} s" if within else "not within its budget"))
+        lines += ["", "![time to quality](time_to_quality.png)", ""]
+    if "throughput" in results:
+        lines += ["## Training throughput (2 threads)", "",
+                  "| preset | images/s through D | GFLOP/step | achieved GFLOP/s | of matmul peak | G params | "
+                  "D params | peak RSS (MiB) |", "|---|---|---|---|---|---|---|---|"]
+        for preset, data in results["throughput"].items():
+            rss = results.get("memory_mib", {}).get(preset, "—")
+            lines.append(f"| {preset} | {data['images_per_second']:,} | {data['flops_per_step'] / 1e9:.3f} | "
+                         f"{data['gflops']} | {100 * data['fraction_of_matmul_peak']:.1f}% | {data['g_params']:,} | "
+                         f"{data['d_params']:,} | {rss} |")
+        lines.append("")
+    if "sampling" in results:
+        s = results["sampling"]
+        lines += ["## Sampling (default model, 2 threads)", "",
+                  f"- batch 1024: **{s['images_per_second_batch_1024']:,} images/s**",
+                  f"- batch 1: median {s['latency_ms_batch_1']} ms, p99 {s['latency_ms_batch_1_p99']} ms", ""]
+    if "conditioning" in results:
+        lines += ["## Conditioning study (fast body, equal training time)", "",
+                  "| conditioning | minutes | steps | final accuracy | final FCD | CAS (10k samples, 4 epochs) |",
+                  "|---|---|---|---|---|---|"]
+        for name, data in results["conditioning"].items():
+            cas = data.get("cas_10k_4ep")
+            lines.append(f"| {name} | {data['train_seconds'] / 60:.1f} | {data['steps']} | "
+                         f"{data.get('final_accuracy', 0):.4f} | {data.get('final_fcd')} | "
+                         f"{'—' if cas is None else f'{cas:.4f}'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""The HTTP API with an in-process client, and the page in a real headless Chromium."""
+
+import base64
+import io
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from digitgan.serve import create_app
+from digitgan.train import train
+from tests.conftest import tiny_arrays, tiny_config
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serve")
+    images, labels = tiny_arrays(96)
+    np.savez(folder / "tiny.npz", x_train=images, y_train=labels)
+    train(tiny_config(dataset=str(folder / "tiny.npz"), steps=3), folder / "run", quiet=True)
+    return folder / "run"
+
+
+@pytest.fixture(scope="module")
+def client(model_dir):
+    return TestClient(create_app(model_dir))
+
+
+def png(response) -> Image.Image:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    return Image.open(io.BytesIO(response.content))
+
+
+def test_health_and_model(client):
+    assert client.get("/api/health").json() == {"status": "ok"}
+    info = client.get("/api/model").json()
+    assert info["preset"] == "fast" and info["conditional"] and info["step"] == 3
+
+
+def test_write_sample_interpolate_clock(client):
+    assert png(client.get("/api/write", params={"text": "2026", "styles": 2, "seed": 3})).size == (2 * (4 * 28 + 4),
+                                                                                                   2 * 62)
+    assert png(client.get("/api/sample", params={"digit": 7, "n": 16})).size == (2 * (4 * 30 + 2),) * 2
+    assert png(client.get("/api/interpolate", params={"from": 7, "to": 9, "steps": 10})).size == (
+        2 * (10 * 28 + 4), 2 * 32)
+    assert png(client.get("/api/mix", params={"from": 1, "to": 2, "t": 0.3})).size == (112, 112)
+    assert png(client.get("/api/clock", params={"time": "12:34:56", "fade": 0.4})).size == (2 * (8 * 28 + 4), 64)
+    same = [client.get("/api/write", params={"text": "12", "seed": 5}).content for _ in range(2)]
+    assert same[0] == same[1]
+
+
+def test_sample_json(client):
+    body = client.get("/api/sample", params={"digit": 3, "n": 4, "seed": 1},
+                      headers={"Accept": "application/json"}).json()
+    assert body["digit"] == 3 and len(body["images"]) == 4
+    assert Image.open(io.BytesIO(base64.b64decode(body["images"][0]))).size == (28, 28)
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/api/write", {"text": "12a"}), ("/api/write", {"text": "1" * 33}), ("/api/write", {"text": "::"}),
+    ("/api/sample", {"digit": 10}), ("/api/sample", {"digit": 1, "n": 257}),
+    ("/api/interpolate", {"from": 7, "to": 9, "steps": 65}), ("/api/interpolate", {"from": -1, "to": 9}),
+    ("/api/clock", {"time": "25:99:00"}), ("/api/mix", {"from": 1, "to": 2, "t": 2}),
+])
+def test_validation_422(client, path, params):
+    response = client.get(path, params=params)
+    assert response.status_code == 422 and response.json()["detail"]
+
+
+def test_oversized_query_and_no_file_access(client):
+    assert client.get("/api/write", params={"text": "1", "x": "y" * 600}).status_code == 414
+    assert client.get("/../../etc/passwd").status_code == 404
+    assert client.get("/api/write", params={"text": "../etc/passwd"}).status_code == 422
+
+
+def test_openapi_lists_the_api(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/write", "/api/sample", "/api/interpolate", "/api/health", "/api/model"} <= set(paths)
+
+
+def test_page_has_no_external_references(client):
+    page = client.get("/").text
+    assert "<html" in page and "http://" not in page and "https://" not in page
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                    reason="Debian chromium + chromium-driver not installed (make test installs them as root)")
+def test_real_browser_types_a_number(model_dir, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "digitgan", "serve", "--run", str(model_dir), "--port",
+                               str(port), "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     f"--user-data-dir={tmp_path / 'profile'}", "--window-size=420,1200"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        try:
+            driver.get(f"http://127.0.0.1:{port}/")
+            box = driver.find_element(By.ID, "write-text")
+            box.clear()
+            box.send_keys("1234", Keys.ENTER)
+
+            def written(d):
+                return d.execute_script(
+                    "const i = document.getElementById('write-image');"
+                    "return i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:') ? i.naturalWidth : 0;")
+
+            width = WebDriverWait(driver, 30).until(written)
+            assert width == 2 * (4 * 28 + 4)  # four digits
+            image = driver.find_element(By.ID, "write-image")
+            shot = Image.open(io.BytesIO(image.screenshot_as_png)).convert("L")
+            pixels = np.asarray(shot, dtype=np.float64)
+            assert pixels.std() > 10 and 5 < pixels.mean() < 200  # drawn, not blank
+            (tmp_path / "artifacts").mkdir(exist_ok=True)
+            driver.save_screenshot(str(tmp_path / "artifacts" / "page.png"))
+            artifacts = __import__("pathlib").Path("runs/test-artifacts")
+            artifacts.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(artifacts / "serve-page.png"))
+        finally:
+            driver.quit()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
