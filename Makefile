@@ -64,7 +64,7 @@ demo: setup
 	@echo "  train/model/             exported generator (config.json + generator.safetensors)"
 
 # The default model shipped in digitgan/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
-PRETRAINED_STEPS ?= 9000
+PRETRAINED_STEPS ?= 12000
 pretrained: setup
 	rm -rf runs/pretrained
 	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 --out runs/pretrained --quiet

@@ -79,9 +79,25 @@ def step_flops(config: RunConfig, images: torch.Tensor, labels: torch.Tensor) ->
     return float(counter.get_total_flops())
 
 
-def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.Tensor, peak: float) -> dict:
-    config = load_preset(preset)
+def apply_changes(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
+    for key, value in changes.items():
+        section = config.model if hasattr(config.model, key) else config.train
+        setattr(section, key, value)
+    return config
+
+
+def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.Tensor, peak: float,
+               changes: dict[str, Any] | None = None, channels_last: bool = False, fused_adam: bool = False) -> dict:
+    config = apply_changes(load_preset(preset), changes or {})
     state = build_state(config, len(images), torch.device("cpu"))
+    if channels_last:
+        state.generator.to(memory_format=torch.channels_last)
+        state.discriminator.to(memory_format=torch.channels_last)
+    if fused_adam:
+        t = config.train
+        state.g_opt = torch.optim.Adam(state.generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
+        state.d_opt = torch.optim.Adam(state.discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2),
+                                       fused=True)
     for _ in range(3):
         train_step(state, config, images, labels)
     rates = []
@@ -141,10 +157,7 @@ def sampling(model_dir: Path | None) -> dict:
 def time_to_quality(preset: str, minutes: float, eval_seconds: float, out: Path, steps_per_second: float,
                     changes: dict[str, Any] | None = None) -> dict:
     """Train for `minutes` of training time with a light evaluation (2k samples) about every eval_seconds."""
-    config = load_preset(preset)
-    for key, value in (changes or {}).items():
-        section = config.model if hasattr(config.model, key) else config.train
-        setattr(section, key, value)
+    config = apply_changes(load_preset(preset), changes or {})
     config.train.minutes = minutes
     config.train.eval_every = max(1, int(round(steps_per_second * eval_seconds)))
     config.train.checkpoint_every = 0
@@ -229,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny budgets, to check the code runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    sections = set(args.only or ["machine", "throughput", "memory", "sampling", "quality", "conditioning"])
+    sections = set(args.only or ["machine", "throughput", "memory", "sampling", "quality", "conditioning", "levers"])
+    args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
     results["machine"] = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "cores": os.cpu_count(),
@@ -238,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     peak = results["machine"]["matmul_peak_gflops"]
     print(f"machine: {results['machine']}", flush=True)
     images, labels = tensors()
-    presets = ALL_PRESETS[:2] if args.smoke else ALL_PRESETS
+    presets = ["fast", "simple-gan"] if args.smoke else ALL_PRESETS
     if "throughput" in sections:
         results["throughput"] = {}
         for preset in presets:
@@ -288,7 +302,28 @@ def main(argv: list[str] | None = None) -> int:
                 log=lambda _: None, epochs=1 if args.smoke else 4)
             results["conditioning"][name] = {k: v for k, v in outcome.items() if k != "curve"}
             print(f"conditioning {name}: {results['conditioning'][name]}", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
+    if "levers" in sections:
+        results["levers"] = {"throughput": {}, "quality_60s": {}}
+        seconds = 0.5 if args.smoke else args.throughput_seconds
+        lever_runs = {"fast (as shipped)": ({}, False, False),
+                      "no shared fake batch (reuse_fake=false)": ({"reuse_fake": False}, False, False),
+                      "channels_last": ({}, True, False), "fused Adam": ({}, False, True),
+                      "batch 32": ({"batch_size": 32}, False, False), "batch 128": ({"batch_size": 128}, False, False),
+                      "G stages 64/32 (2x channels)": ({"g_stages": [[64, 4, 2], [32, 4, 2]]}, False, False)}
+        for name, (changes, channels_last, fused) in lever_runs.items():
+            measured = throughput("fast", seconds, images, labels, peak, changes, channels_last, fused)
+            results["levers"]["throughput"][name] = measured["images_per_second"]
+            print(f"lever {name}: {measured['images_per_second']} img/s", flush=True)
+        quality_runs = {"Adam 2e-4, beta1 0.5 (DCGAN default)": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
+                        "Adam 1e-3, beta1 0 (shipped)": {},
+                        "Adam 2e-3, beta1 0": {"lr_g": 2e-3, "lr_d": 2e-3},
+                        "shipped, G stages 64/32": {"g_stages": [[64, 4, 2], [32, 4, 2]]}}
+        for name, changes in quality_runs.items():
+            outcome = time_to_quality("fast", 0.1 if args.smoke else 1.0, 2 if args.smoke else 10, args.runs / "levers",
+                                      rate("fast"), changes={**changes, "seed": 0})
+            results["levers"]["quality_60s"][name] = {k: outcome.get(k) for k in (
+                "seconds_to_90", "seconds_to_95", "seconds_to_98", "final_accuracy", "final_fcd", "steps")}
+            print(f"lever {name}: {results['levers']['quality_60s'][name]}", flush=True)
     results_path.write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "RESULTS.md").write_text(render(results) + "\n")
     print(f"wrote {results_path} and {args.out / 'RESULTS.md'}")
@@ -364,6 +399,18 @@ def render(results: dict) -> str:
             lines.append(f"| {name} | {data['train_seconds'] / 60:.1f} | {data['steps']} | "
                          f"{data.get('final_accuracy', 0):.4f} | {data.get('final_fcd')} | "
                          f"{'—' if cas is None else f'{cas:.4f}'} |")
+    if "levers" in results:
+        lines += ["", "## Levers tried on `fast` (kept what paid)", "", "Throughput, images/s through D:", "",
+                  "| variant | images/s |", "|---|---|"]
+        for name, value in results["levers"]["throughput"].items():
+            lines.append(f"| {name} | {value:,} |")
+        lines += ["", "Quality after 60 training seconds (light evaluation every ~10 s):", "",
+                  "| variant | steps | to 90% | to 95% | to 98% | accuracy at 60 s | FCD at 60 s |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, data in results["levers"]["quality_60s"].items():
+            lines.append(f"| {name} | {data['steps']} | {_fmt(data['seconds_to_90'], ' s')} | "
+                         f"{_fmt(data['seconds_to_95'], ' s')} | {_fmt(data['seconds_to_98'], ' s')} | "
+                         f"{data['final_accuracy']} | {data['final_fcd']} |")
     return "\n".join(lines)
 
 

@@ -90,14 +90,45 @@ def _set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads or os.cpu_count() or 1)
 
 
+def _launch_torchrun(nproc: int) -> int:
+    """`digitgan train --nproc K ...` = `torchrun --standalone --nproc-per-node K -m digitgan train ...`."""
+    import os
+    import subprocess
+
+    argv, skip = [], False
+    for arg in sys.argv[2:]:  # sys.argv = [digitgan, train, ...]
+        if skip:
+            skip = False
+            continue
+        if arg == "--nproc":
+            skip = True
+            continue
+        if arg.startswith("--nproc="):
+            continue
+        argv.append(arg)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+               "-m", "digitgan", "train", *argv]
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    return subprocess.run(command, env=env).returncode
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    import os
     import time
 
     from digitgan import checkpoint as ckpt
     from digitgan.config import apply_overrides, load_preset
     from digitgan.train import TrainingDiverged, train
 
-    _set_threads(args.threads)
+    if args.nproc is not None:
+        if args.nproc < 1:
+            raise UserError("--nproc must be at least 1")
+        if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+            return _launch_torchrun(args.nproc)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    _set_threads(args.threads or (max(1, (os.cpu_count() or 1) // world) if world > 1 else None))
     budget = {"steps": args.steps or 0, "epochs": args.epochs or 0.0, "minutes": args.minutes or 0.0}
     for key, value in budget.items():
         if value < 0:
@@ -121,8 +152,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         resume = None
         config = apply_overrides(load_preset(args.preset or "fast"), args.set or [])
+        if world > 1 and not args.out:
+            raise UserError("under torchrun give --out (every rank must name the same run directory)")
         run_dir = Path(args.out) if args.out else Path("runs") / f"{config.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-        if ckpt.list_checkpoints(run_dir) or (run_dir / "model").exists():
+        if rank == 0 and (ckpt.list_checkpoints(run_dir) or (run_dir / "model").exists()):
             raise UserError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
     if args.dataset:
         if resume is not None and args.dataset != config.train.dataset:
@@ -142,6 +175,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                  f"`digitgan train --resume {run_dir}`)") if error.checkpoint else "no checkpoint was written yet"
         print(f"digitgan: training stopped: {error}; {where}", file=sys.stderr)
         return 3
+    if rank != 0:
+        return 130 if summary["status"] == "interrupted" else 0
+    if world > 1:
+        print(f"DDP: {world} processes, global batch {summary['global_batch']}")
     print(f"{summary['status']} at step {summary['step']} ({summary['images_seen']:,} images, "
           f"{summary['seconds']:.1f} s, {summary['images_per_second']:,.0f} img/s)")
     print(f"run: {run_dir}  model: {summary['model_dir']}  samples: {run_dir / 'samples'}")
@@ -371,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     train.add_argument("--quiet", action="store_true", help="no progress line or epoch tables")
+    train.add_argument("--nproc", type=int, help="processes on this machine: launches torchrun (DDP, gloo on CPU, "
+                                                 "nccl on CUDA)")
     train.set_defaults(handler=cmd_train)
 
     sample = verbs.add_parser("sample", help="draw digits from a trained model into a PNG grid")

@@ -59,6 +59,7 @@ class TrainConfig:
     gp_lambda: float = 10.0             # wgan-gp
     ema_decay: float = 0.999            # 0 disables EMA (sampling then uses G itself)
     ema_start_images: int = 0           # copy G into EMA until this many images were seen
+    amp: bool = True                    # bf16 autocast on CUDA (ignored on CPU)
     reuse_fake: bool = False            # one G forward per step: D sees it detached, G's step reuses it
     balance: bool = False
     balance_band: list[float] = field(default_factory=lambda: [0.5, 2.0])

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from digitgan import checkpoint as ckpt
+from digitgan import distributed
 from digitgan.config import RunConfig
 from digitgan.data import load_dataset
 from digitgan.errors import MissingSplit, UserError
@@ -54,6 +55,10 @@ class TrainState:
     position: int = 0
     seconds: float = 0.0            # training wall time of earlier invocations (for history across resumes)
     window: list[dict[str, Any]] = field(default_factory=list)  # metrics since the last history row
+    world: int = 1                  # DDP world size and this process's rank (1 and 0 without torchrun)
+    rank: int = 0
+    g_train: torch.nn.Module | None = None  # the modules the gradient forwards go through (DDP wrappers)
+    d_train: torch.nn.Module | None = None
     balance: dict[str, Any] = field(default_factory=lambda: {"d_avg": None, "g_avg": None, "paused": ""})
 
 
@@ -128,13 +133,19 @@ def restore_state(state: TrainState, saved: dict[str, Any], source: Path) -> Non
 
 
 def next_batch(state: TrainState, images: torch.Tensor, labels: torch.Tensor, batch_size: int):
-    """The next (images float (B,1,28,28) in [-1,1], labels (B,)) of this epoch's permutation."""
-    if state.position + batch_size > len(state.permutation):
+    """This rank's next (images float (B,1,28,28) in [-1,1], labels (B,)) of the epoch's permutation.
+
+    Every rank holds the same permutation; a global batch is world x B consecutive entries and rank r takes
+    the r-th slice, so ranks draw disjoint shards and the data order does not depend on the world size.
+    """
+    global_batch = batch_size * state.world
+    if state.position + global_batch > len(state.permutation):
         state.epoch += 1
         state.position = 0
         state.permutation = torch.randperm(len(images), generator=state.data_rng)
-    index = state.permutation[state.position:state.position + batch_size].to(images.device)
-    state.position += batch_size
+    start = state.position + state.rank * batch_size
+    index = state.permutation[start:start + batch_size].to(images.device)
+    state.position += global_batch
     return images[index].float().div_(127.5).sub_(1.0).unsqueeze(1), labels[index]
 
 
@@ -171,7 +182,14 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
     t, m = config.train, config.model
     loss = get_loss(t.loss)
     G, D = state.generator, state.discriminator
+    # Under DDP, each side's one gradient-carrying forward per step goes through its DDP wrapper (which
+    # averages the gradients across ranks in backward); forwards that need no gradient use the module itself.
+    G_train = state.g_train if state.g_train is not None else G
+    D_train = state.d_train if state.d_train is not None else D
+    distributed = state.world > 1
     device = images.device
+    # bf16 autocast for the forwards on CUDA (train.amp); a no-op on CPU, where float32 is faster here
+    amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and t.amp)
     paused = state.balance["paused"] if t.balance else ""
     metrics: dict[str, float] = {}
 
@@ -179,8 +197,8 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
         z = sample_noise(count, m, state.noise_rng, device)
         fake_labels = torch.randint(0, m.num_classes, (count,), generator=state.noise_rng, device=device)
         label_vector = one_hot(fake_labels, m.num_classes)
-        with torch.set_grad_enabled(with_grad):
-            return G(z, label_vector), label_vector
+        with torch.set_grad_enabled(with_grad), amp:
+            return (G_train if with_grad and paused != "G" else G)(z, label_vector), label_vector
 
     g_batch = t.batch_size * t.g_batch_multiplier
     shared_fake = fake_batch(g_batch, with_grad=True) if t.reuse_fake else None
@@ -196,8 +214,20 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
             fake, fake_vector = fake_batch(t.batch_size, with_grad=False)
         if t.r1_gamma:
             real.requires_grad_(True)
-        real_logits, real_class = D(real, real_vector)
-        fake_logits, fake_class = D(fake, fake_vector)
+        with amp:
+            if distributed:
+                # one forward through the DDP wrapper per backward: real and fake together, split after
+                logits, classes = (D_train if paused != "D" else D)(torch.cat([real, fake]),
+                                                                    torch.cat([real_vector, fake_vector]))
+                real_logits, fake_logits = logits.float().split([len(real), len(fake)])
+                real_class, fake_class = (classes.float().split([len(real), len(fake)]) if classes is not None
+                                          else (None, None))
+            else:
+                real_logits, real_class = D(real, real_vector)
+                fake_logits, fake_class = D(fake, fake_vector)
+        real_logits, fake_logits = real_logits.float(), fake_logits.float()
+        if real_class is not None:
+            real_class, fake_class = real_class.float(), fake_class.float()
         d_adv = loss.d(real_logits, fake_logits, t.label_smoothing)
         d_loss = d_adv
         if real_class is not None:
@@ -211,7 +241,7 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
         if paused != "D":
             d_loss.backward()
             state.d_opt.step()
-        state.images_seen += t.batch_size
+        state.images_seen += t.batch_size * state.world
     metrics.update(d_loss=d_loss.item(), d_adv=d_adv.item(), d_real=torch.sigmoid(real_logits).mean().item(),
                    d_fake=torch.sigmoid(fake_logits).mean().item())
     if real_class is not None:
@@ -221,8 +251,10 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
     # --- G phase: D's weights are frozen (no gradient), only G's optimizer steps.
     D.requires_grad_(False)
     fake, fake_vector = shared_fake if shared_fake is not None else fake_batch(g_batch, with_grad=True)
-    fake_logits, fake_class = D(fake, fake_vector)
-    g_adv = loss.g(fake_logits)
+    with amp:
+        fake_logits, fake_class = D(fake, fake_vector)
+    g_adv = loss.g(fake_logits.float())
+    fake_class = fake_class.float() if fake_class is not None else None
     g_loss = g_adv if fake_class is None else g_adv + t.aux_weight * class_loss(fake_class, fake_vector)
     state.g_opt.zero_grad(set_to_none=True)
     if paused != "G":
@@ -283,7 +315,16 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
         raise UserError("no training budget: give --steps, --epochs or --minutes")
     if t.batch_size < 1:
         raise UserError("batch_size must be at least 1")
-    torch_device = pick_device(device)
+    dist_info = distributed.from_env()
+    if dist_info.active:
+        if t.r1_gamma or get_loss(t.loss).gradient_penalty:
+            raise UserError("R1 and WGAN-GP penalties need double backward, which this DDP trainer does not run; "
+                            "train them in one process")
+        if config.model.d_norm == "batch":
+            raise UserError("under DDP, D sees real and fake in one batch; BatchNorm in D would mix their statistics "
+                            "(use d_norm=none)")
+    torch_device = distributed.setup(dist_info, pick_device(device))
+    main = dist_info.main
     train_set = load_dataset(t.dataset, "train")
     try:
         test_set = load_dataset(t.dataset, "test")
@@ -300,7 +341,7 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     test_labels = torch.from_numpy(test_set.labels).to(torch_device) if test_set is not None else None
 
     evaluator = None
-    if t.eval_every:
+    if t.eval_every and main:
         try:
             from digitgan.evaluate.light import LightEvaluator
 
@@ -314,9 +355,18 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
         saved = ckpt.load_checkpoint(source, map_location=torch_device)
         restore_state(state, saved, source)
         last_good = source
-    run_dir.mkdir(parents=True, exist_ok=True)
-    history = History(run_dir / "history.jsonl", truncate_after_step=state.step if resume else None)
-    progress = ProgressBar(quiet=quiet)
+    if dist_info.active:
+        state.world, state.rank = dist_info.world, dist_info.rank
+        if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams
+            state.noise_rng.manual_seed(t.seed + 2 + 1000 * dist_info.rank + state.step)
+            torch.manual_seed(t.seed + 1000 * dist_info.rank + state.step)
+        state.g_train = distributed.wrap(state.generator, torch_device)
+        state.d_train = distributed.wrap(state.discriminator, torch_device)
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    # Only rank 0 writes: other ranks keep a history that goes nowhere.
+    history = History(run_dir / "history.jsonl", truncate_after_step=state.step if resume else None, enabled=main)
+    progress = ProgressBar(quiet=quiet or not main)
     started = time.monotonic()
     seconds_before = state.seconds
     step_start, images_start = state.step, state.images_seen
@@ -348,9 +398,18 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
     handled = (signal.SIGINT, signal.SIGTERM) if _main_thread() else ()
     previous_handlers = {signum: signal.signal(signum, on_signal) for signum in handled}
     try:
-        while not budget_reached(state, config, len(images), started) and not interrupted:
+        while True:
+            stop = budget_reached(state, config, len(images), started) or interrupted
+            _, (stop,) = distributed.mean_and_any([], [stop], torch_device, dist_info)  # all ranks agree
+            if stop:
+                break
             epoch_before = state.epoch
             metrics = train_step(state, config, images, labels)
+            distributed.sync_buffers(dist_info, state.generator, state.discriminator, state.ema)
+            if dist_info.active:  # the logged numbers and the balance decision are the mean over ranks
+                keys = [k for k, v in metrics.items() if isinstance(v, float)]
+                values, _ = distributed.mean_and_any([metrics[k] for k in keys], [], torch_device, dist_info)
+                metrics.update(zip(keys, values, strict=True))
             for key in ("d_loss", "g_loss"):
                 if not math.isfinite(metrics[key]):
                     raise TrainingDiverged(f"{key.replace('_', ' ').upper()[:1]} loss is {metrics[key]} at step "
@@ -370,7 +429,7 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
                 state.window = []
                 if not (all_finite(state.generator) and all_finite(state.discriminator)):
                     raise TrainingDiverged(f"weights are not finite at step {state.step}", last_good)
-            if state.epoch != epoch_before:
+            if state.epoch != epoch_before and main:
                 overhead_started = time.monotonic()
                 held_out = held_out_losses(state, config, test_images, test_labels) if test_images is not None else {}
                 table = epoch_table(epoch_before + 1, epoch_rows, held_out, time.monotonic() - epoch_started)
@@ -387,7 +446,7 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
                 started += time.monotonic() - eval_started  # evaluation time is not training time
                 history.event(state, "eval", seconds=round(seconds_before + time.monotonic() - started, 3), **scores)
                 progress.note(f"step {state.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
-            if t.checkpoint_every and state.step % t.checkpoint_every == 0:
+            if t.checkpoint_every and state.step % t.checkpoint_every == 0 and main:
                 last_good = checkpoint_now()
     finally:
         for signum, handler in previous_handlers.items():
@@ -395,17 +454,22 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
         progress.close()
     if interrupted:
         status = "interrupted"
-    last_good = checkpoint_now()  # keeps the open window, so a resume logs exactly as an uninterrupted run
-    if state.window:
-        history.log(state, state.window, seconds_before + time.monotonic() - started, partial=True)
-    export()
-    save_sample_grid(state.ema, config, run_dir / "samples" / "final.png")
-    plot_history(run_dir / "history.jsonl", run_dir / "loss.png")
     elapsed = time.monotonic() - started
+    if main:
+        last_good = checkpoint_now()  # keeps the open window, so a resume logs exactly as an uninterrupted run
+        if state.window:
+            history.log(state, state.window, seconds_before + time.monotonic() - started, partial=True)
+        export()
+        save_sample_grid(state.ema, config, run_dir / "samples" / "final.png")
+        plot_history(run_dir / "history.jsonl", run_dir / "loss.png")
+    distributed.teardown(dist_info)
     summary = {"status": status, "step": state.step, "epoch": state.epoch, "images_seen": state.images_seen,
             "seconds": elapsed, "images_per_second": (state.images_seen - images_start) / max(elapsed, 1e-9),
             "steps_this_run": state.step - step_start, "checkpoint": str(last_good),
-            "model_dir": str(run_dir / "model")}
+            "model_dir": str(run_dir / "model"), "world_size": dist_info.world,
+            "global_batch": t.batch_size * dist_info.world}
+    if not main:
+        return summary
     last_log = next((row for row in reversed(read_history(run_dir / "history.jsonl")) if row["kind"] == "log"), {})
     summary["last_log"] = last_log
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

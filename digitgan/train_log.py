@@ -26,8 +26,12 @@ def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
 class History:
     """history.jsonl: one `log` row per logging interval plus `epoch` and `balance` event rows."""
 
-    def __init__(self, path: Path, truncate_after_step: int | None = None) -> None:
+    def __init__(self, path: Path, truncate_after_step: int | None = None, enabled: bool = True) -> None:
         self.path = path
+        self.enabled = enabled
+        self.tensorboard = None
+        if not enabled:
+            return
         if truncate_after_step is not None and path.exists():
             # Rows after the checkpoint we resume from describe steps that will be redone; a partial row at
             # the checkpoint's step is superseded, since its window travels in the checkpoint.
@@ -38,7 +42,6 @@ class History:
                 if row and (step < truncate_after_step or (step == truncate_after_step and not row.get("partial"))):
                     kept.append(line)
             path.write_text("".join(line + "\n" for line in kept))
-        self.tensorboard = None
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -47,6 +50,8 @@ class History:
             pass
 
     def _write(self, row: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
         with self.path.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
 

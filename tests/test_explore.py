@@ -141,3 +141,24 @@ def test_bad_input_exit_2(tiny_run, tmp_path, args, message):
     result = run_cli(*full, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_shipped_default_model_draws_the_asked_digit():
+    """The model inside the package: >= 97% conditional accuracy with the reference classifier."""
+    from digitgan.evaluate.classifier import load_reference, predict
+    from digitgan.pretrained import default_model_dir
+
+    generator, config, raw = load_generator(default_model_dir())
+    assert (default_model_dir() / "generator.safetensors").stat().st_size <= 5 * 1024 * 1024
+    classifier, _ = load_reference("mnist")
+    requested = np.repeat(np.arange(10), 300)
+    images = generate(generator, config, one_hot(torch.from_numpy(requested), 10), seed=123)
+    logits, _ = predict(classifier, images)
+    assert (logits.argmax(1) == requested).mean() >= 0.97
+    assert (default_model_dir() / "report.md").exists() and raw["step"] > 0
+
+
+def test_commands_default_to_the_shipped_model(tmp_path):
+    result = run_cli("write", "42", "--styles", "1", "--out", str(tmp_path / "42.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "42.png").exists()

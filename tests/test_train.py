@@ -190,7 +190,7 @@ def test_cli_train_sample_resume(tiny_npz, tmp_path):
     (["train", "--steps", "5", "--dataset", "/no/such.npz"], "unknown data source"),
     (["train", "--resume", "/no/such/run"], "does not exist"),
     (["sample", "/no/such/run", "--out", "x.png"], "does not exist"),
-    (["sample", "--out", "x.png"], "give a RUN"),
+    (["sample", "--digit", "5", "--out", "x.gif"], "--out must end in .png"),
     (["train", "--steps", "five"], "invalid int value"),
 ])
 def test_cli_bad_input(args, message, tmp_path):

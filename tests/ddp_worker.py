@@ -1,0 +1,28 @@
+"""Run by torchrun in tests/test_distributed.py: trains a tiny run and dumps this rank's final weights."""
+
+import sys
+from pathlib import Path
+
+import torch
+
+from digitgan.config import RunConfig
+from digitgan.train import train
+
+if __name__ == "__main__":
+    config_path, run_dir, dump_dir, steps, resume = sys.argv[1:6]
+    import json
+
+    config = RunConfig.from_dict(json.loads(Path(config_path).read_text()))
+    config.train.steps = int(steps)
+    torch.set_num_threads(1)
+    seen = {}
+
+    def capture(state):
+        if state.step == int(steps):
+            seen["g"] = {k: v.clone() for k, v in state.generator.state_dict().items()}
+            seen["d"] = {k: v.clone() for k, v in state.discriminator.state_dict().items()}
+            seen["rank"], seen["world"] = state.rank, state.world
+
+    train(config, Path(run_dir), resume=Path(run_dir) if resume == "resume" else None, quiet=True,
+          step_callback=capture)
+    torch.save(seen, Path(dump_dir) / f"rank{seen['rank']}-world{seen['world']}-step{steps}.pt")
