@@ -7,6 +7,8 @@ Sections (each can be run alone with --only):
   sampling     images/s at batch 1024 and latency at batch 1 for the default model
   quality      time to conditional accuracy >= 90/95/98% and FCD over training time, per preset
   conditioning hadamard / concat / projection / acgan on the fast body at an equal CPU budget
+  levers       what each speed lever on `fast` buys (throughput, and quality after 60 s)
+  serve        a bounded load test of the HTTP API on loopback (2,000 requests, 32 concurrent)
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine.
 """
@@ -118,13 +120,17 @@ def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.
 
 
 def peak_rss(preset: str, steps: int = 20) -> float:
-    """MiB of peak resident memory of a fresh process that loads MNIST and trains `steps` steps."""
-    code = ("import resource, torch; from digitgan.config import load_preset; from digitgan.data import load_dataset;"
-            "from digitgan.train import build_state, train_step; d = load_dataset('mnist', 'train');"
+    """MiB of peak resident memory (VmHWM) of a fresh process that loads MNIST and trains `steps` steps.
+
+    VmHWM belongs to the new process image; getrusage's ru_maxrss would carry the parent's peak across exec.
+    """
+    code = ("import re, torch; from pathlib import Path; from digitgan.config import load_preset;"
+            "from digitgan.data import load_dataset; from digitgan.train import build_state, train_step;"
+            "torch.set_num_threads(2); d = load_dataset('mnist', 'train');"
             "x, y = torch.from_numpy(d.images), torch.from_numpy(d.labels);"
             f"c = load_preset('{preset}'); s = build_state(c, len(x), torch.device('cpu'));"
             f"[train_step(s, c, x, y) for _ in range({steps})];"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return round(int(output.strip().splitlines()[-1]) / 1024, 1)
 
@@ -154,19 +160,96 @@ def sampling(model_dir: Path | None) -> dict:
             "latency_ms_batch_1_p99": round(1000 * float(np.percentile(single, 99)), 3)}
 
 
+def serve_load(requests: int = 2000, concurrency: int = 32, model_dir: Path | None = None) -> dict:
+    """A bounded load test of `digitgan serve` on loopback: `requests` GETs, `concurrency` at a time."""
+    import socket
+    import threading
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "digitgan", "serve", "--port", str(port), "--threads", "2"]
+    if model_dir is not None:
+        command += ["--run", str(model_dir)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/health", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.2)
+        paths = ["/api/write?text=2026&styles=1&seed={i}", "/api/sample?digit={d}&n=16&seed={i}",
+                 "/api/interpolate?from=7&to=9&steps=10&seed={i}", "/api/health"]
+        latencies: list[float] = []
+        errors = 0
+        counter = iter(range(requests))
+        lock = threading.Lock()
+
+        def client() -> None:
+            nonlocal errors
+            while True:
+                with lock:
+                    index = next(counter, None)
+                if index is None:
+                    return
+                url = base + paths[index % len(paths)].format(i=index, d=index % 10)
+                start = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(url, timeout=30) as response:
+                        response.read()
+                        ok = response.status == 200
+                except OSError:
+                    ok = False
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+                    errors += 0 if ok else 1
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return {"requests": requests, "concurrency": concurrency, "errors": errors,
+            "requests_per_second": round(requests / wall, 1),
+            "p50_ms": round(1000 * float(np.percentile(latencies, 50)), 1),
+            "p99_ms": round(1000 * float(np.percentile(latencies, 99)), 1),
+            "mix": "write 2026 / sample 16 / interpolate 10 / health, in turn"}
+
+
 def time_to_quality(preset: str, minutes: float, eval_seconds: float, out: Path, steps_per_second: float,
-                    changes: dict[str, Any] | None = None) -> dict:
-    """Train for `minutes` of training time with a light evaluation (2k samples) about every eval_seconds."""
+                    changes: dict[str, Any] | None = None, reuse: bool = False) -> dict:
+    """Train for `minutes` of training time with a light evaluation (2k samples) about every eval_seconds.
+
+    reuse: read a finished earlier run of this benchmark in the same directory (same preset, changes and
+    budget) instead of training again."""
     config = apply_changes(load_preset(preset), changes or {})
     config.train.minutes = minutes
     config.train.eval_every = max(1, int(round(steps_per_second * eval_seconds)))
     config.train.checkpoint_every = 0
     run_dir = out / preset if not changes else out / ("-".join(f"{k}={v}" for k, v in changes.items()))
-    if run_dir.exists():
-        import shutil
+    previous = run_dir / "summary.json"
+    if reuse and previous.exists() and json.loads((run_dir / "model" / "config.json").read_text())["train"][
+            "minutes"] == minutes:
+        summary = json.loads(previous.read_text())
+        summary["seconds"] = summary.get("seconds", 0.0)
+    else:
+        if run_dir.exists():
+            import shutil
 
-        shutil.rmtree(run_dir)
-    summary = train(config, run_dir, quiet=True)
+            shutil.rmtree(run_dir)
+        summary = train(config, run_dir, quiet=True)
     evals = [row for row in read_history(run_dir / "history.jsonl") if row["kind"] == "eval"]
     result: dict[str, Any] = {
         "train_seconds": round(summary["seconds"], 1), "steps": summary["step"],
@@ -240,9 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=Path("runs/bench"))
     parser.add_argument("--model", type=Path, help="model for 'sampling' (default: the shipped one)")
     parser.add_argument("--smoke", action="store_true", help="tiny budgets, to check the code runs")
+    parser.add_argument("--reuse-runs", action="store_true",
+                        help="quality: read finished runs in --runs with the same budget instead of retraining")
+    parser.add_argument("--slow-eval-seconds", type=float, default=60.0,
+                        help="evaluation interval for presets under 200 images/s (sampling 2k images is slow)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    sections = set(args.only or ["machine", "throughput", "memory", "sampling", "quality", "conditioning", "levers"])
+    sections = set(args.only or ["machine", "throughput", "memory", "sampling", "quality", "conditioning", "levers",
+                                      "serve"])
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
@@ -253,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {results['machine']}", flush=True)
     images, labels = tensors()
     presets = ["fast", "simple-gan"] if args.smoke else ALL_PRESETS
+    def save() -> None:  # after every section, so an interrupted benchmark keeps what it measured
+        results_path.write_text(json.dumps(results, indent=2) + "\n")
+
     if "throughput" in sections:
         results["throughput"] = {}
         for preset in presets:
@@ -262,9 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in sections:
         results["memory_mib"] = {preset: peak_rss(preset, 2 if args.smoke else 20) for preset in presets}
         print(f"memory: {results['memory_mib']}", flush=True)
+        save()
     if "sampling" in sections:
         results["sampling"] = sampling(args.model)
         print(f"sampling: {results['sampling']}", flush=True)
+        save()
 
     def rate(preset: str) -> float:
         config = load_preset(preset)
@@ -276,11 +369,15 @@ def main(argv: list[str] | None = None) -> int:
         results["quality"] = results.get("quality", {}) if args.presets else {}
         for preset in args.presets or (["fast"] if args.smoke else QUALITY_PRESETS):
             minutes = 0.1 if args.smoke else (args.fast_minutes or args.minutes) if preset == "fast" else args.minutes
-            results["quality"][preset] = time_to_quality(preset, minutes, 2 if args.smoke else args.eval_seconds,
-                                                         args.runs, rate(preset))
+            slow = rate(preset) * load_preset(preset).train.batch_size < 200
+            interval = 2 if args.smoke else args.slow_eval_seconds if slow else args.eval_seconds
+            results["quality"][preset] = time_to_quality(preset, minutes, interval, args.runs, rate(preset),
+                                                         reuse=args.reuse_runs)
+            results["quality"][preset]["eval_every_seconds"] = interval
             results["quality"][preset]["budget_minutes"] = minutes
             print(f"quality {preset}: " + json.dumps({k: v for k, v in results["quality"][preset].items()
                                                      if k != "curve"}), flush=True)
+            save()
         plot_curves(results, args.out / "time_to_quality.png")
     if "conditioning" in sections:
         from digitgan.checkpoint import load_generator
@@ -302,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
                 log=lambda _: None, epochs=1 if args.smoke else 4)
             results["conditioning"][name] = {k: v for k, v in outcome.items() if k != "curve"}
             print(f"conditioning {name}: {results['conditioning'][name]}", flush=True)
+            save()
+    if "serve" in sections:
+        results["serve_load"] = serve_load(200 if args.smoke else 2000, 8 if args.smoke else 32, args.model)
+        print(f"serve load: {results['serve_load']}", flush=True)
+        save()
     if "levers" in sections:
         results["levers"] = {"throughput": {}, "quality_60s": {}}
         seconds = 0.5 if args.smoke else args.throughput_seconds
@@ -399,6 +501,12 @@ def render(results: dict) -> str:
             lines.append(f"| {name} | {data['train_seconds'] / 60:.1f} | {data['steps']} | "
                          f"{data.get('final_accuracy', 0):.4f} | {data.get('final_fcd')} | "
                          f"{'—' if cas is None else f'{cas:.4f}'} |")
+    if "serve_load" in results:
+        load = results["serve_load"]
+        lines += ["", "## HTTP API under load (loopback, `digitgan serve`, shipped model, 2 threads)", "",
+                  f"{load['requests']:,} requests, {load['concurrency']} concurrent ({load['mix']}): "
+                  f"**{load['requests_per_second']} requests/s**, p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms, "
+                  f"{load['errors']} errors."]
     if "levers" in results:
         lines += ["", "## Levers tried on `fast` (kept what paid)", "", "Throughput, images/s through D:", "",
                   "| variant | images/s |", "|---|---|"]

@@ -355,6 +355,9 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
         saved = ckpt.load_checkpoint(source, map_location=torch_device)
         restore_state(state, saved, source)
         last_good = source
+    if torch_device.type == "cuda":  # cuDNN's fast convolution kernels want NHWC
+        for module in (state.generator, state.discriminator, state.ema):
+            module.to(memory_format=torch.channels_last)
     if dist_info.active:
         state.world, state.rank = dist_info.world, dist_info.rank
         if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams
