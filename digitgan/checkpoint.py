@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
 from digitgan.models import Generator, build_generator
+from digitgan.models.inference import for_inference
 
 FORMAT = "digitgan-checkpoint-1"
 _STEP_FILE = re.compile(r"step-(\d+)\.pt$")
@@ -145,8 +146,13 @@ def find_model_dir(target: Path) -> Path:
                     "train it to the end or interrupt it with Ctrl-C to export one")
 
 
-def load_generator(target: Path, device: str | torch.device = "cpu") -> tuple[Generator, RunConfig, dict[str, Any]]:
-    """(generator in eval mode, its RunConfig, the raw config.json) from a run or model directory."""
+def load_generator(target: Path, device: str | torch.device = "cpu",
+                   for_sampling: bool = True) -> tuple[Generator, RunConfig, dict[str, Any]]:
+    """(generator in eval mode, its RunConfig, the raw config.json) from a run or model directory.
+
+    for_sampling: return models.inference.for_inference(generator) — the same images, BatchNorm folded and
+    channels_last, several times faster at batch 1024 — instead of the trained module as saved.
+    """
     model_dir = find_model_dir(target)
     try:
         raw = json.loads((model_dir / "config.json").read_text())
@@ -159,4 +165,5 @@ def load_generator(target: Path, device: str | torch.device = "cpu") -> tuple[Ge
     except Exception as error:  # noqa: BLE001 - corrupt safetensors raise several types
         raise UserError(f"{model_dir / 'generator.safetensors'} is unreadable ({error})") from None
     load_state(generator, tensors, "generator", model_dir / "generator.safetensors")
-    return generator.to(device).eval(), config, raw
+    generator = generator.to(device).eval()
+    return (for_inference(generator) if for_sampling else generator), config, raw

@@ -85,9 +85,12 @@ def _set_threads(threads: int | None) -> None:
 
     import torch
 
+    from digitgan.models.inference import tune_allocator
+
     if threads is not None and threads < 1:
         raise UserError("--threads must be at least 1")
     torch.set_num_threads(threads or os.cpu_count() or 1)
+    tune_allocator()
 
 
 def _launch_torchrun(nproc: int) -> int:
