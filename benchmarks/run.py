@@ -7,7 +7,8 @@ Sections (each can be run alone with --only):
   sampling     images/s at batch 1024 and latency at batch 1 for the default model
   quality      time to conditional accuracy >= 90/95/98% and FCD over training time, per preset
   conditioning hadamard / concat / projection / acgan on the fast body at an equal CPU budget
-  levers       what each speed lever on `fast` buys (throughput, and quality after 60 s)
+  levers       what each speed lever on `fast` buys in throughput (3 interleaved rounds, median)
+  levers-quality  what optimizer, batch, loss, EMA and G width choices give after 60 s of training
   gpu          on CUDA (when torch sees a GPU): training images/s for fast + faithful presets, sampling rate
   serve        a bounded load test of the HTTP API on loopback (2,000 requests, 32 concurrent)
 
@@ -34,7 +35,7 @@ from digitgan.config import RunConfig, load_preset
 from digitgan.data import load_dataset
 from digitgan.models import one_hot, sample_noise
 from digitgan.models.inference import tune_allocator
-from digitgan.train import build_state, train, train_step
+from digitgan.train import build_state, train, train_step, use_channels_last
 from digitgan.train_log import read_history
 
 HERE = Path(__file__).resolve().parent
@@ -98,7 +99,7 @@ def apply_changes(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
 
 
 def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.Tensor, peak: float,
-               changes: dict[str, Any] | None = None, channels_last: bool = False, fused_adam: bool = False,
+               changes: dict[str, Any] | None = None, channels_last: bool = True, fused_adam: bool = True,
                compile_models: bool = False, threads: int | None = None) -> dict:
     config = apply_changes(load_preset(preset), changes or {})
     state = build_state(config, len(images), torch.device("cpu"))
@@ -108,14 +109,12 @@ def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.
     if compile_models:  # inductor on CPU; the warm-up steps below pay the compilation
         state.generator = torch.compile(state.generator)
         state.discriminator = torch.compile(state.discriminator)
-    if channels_last:
-        state.generator.to(memory_format=torch.channels_last)
-        state.discriminator.to(memory_format=torch.channels_last)
-    if fused_adam:
+    if channels_last:  # as `digitgan train` does
+        use_channels_last(state)
+    if not fused_adam:  # the trainer's optimizers are fused; the lever measures the per-tensor (foreach) kind
         t = config.train
-        state.g_opt = torch.optim.Adam(state.generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
-        state.d_opt = torch.optim.Adam(state.discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2),
-                                       fused=True)
+        state.g_opt = torch.optim.Adam(state.generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
+        state.d_opt = torch.optim.Adam(state.discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
     for _ in range(3):
         train_step(state, config, images, labels)
     rates = []
@@ -136,17 +135,18 @@ def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.
             "d_params": sum(p.numel() for p in state.discriminator.parameters())}
 
 
-def peak_rss(preset: str, steps: int = 20) -> float:
+def peak_rss(preset: str, steps: int = 20, allocator: bool = True) -> float:
     """MiB of peak resident memory (VmHWM) of a fresh process that loads MNIST and trains `steps` steps.
 
     VmHWM belongs to the new process image; getrusage's ru_maxrss would carry the parent's peak across exec.
     """
     code = ("import re, torch; from pathlib import Path; from digitgan.config import load_preset;"
-            "from digitgan.data import load_dataset; from digitgan.train import build_state, train_step;"
-            "from digitgan.models.inference import tune_allocator; tune_allocator();"
+            "from digitgan.data import load_dataset;"
+            "from digitgan.train import build_state, train_step, use_channels_last;"
+            f"from digitgan.models.inference import tune_allocator; {'tune_allocator();' if allocator else ''}"
             "torch.set_num_threads(2); d = load_dataset('mnist', 'train');"
             "x, y = torch.from_numpy(d.images), torch.from_numpy(d.labels);"
-            f"c = load_preset('{preset}'); s = build_state(c, len(x), torch.device('cpu'));"
+            f"c = load_preset('{preset}'); s = build_state(c, len(x), torch.device('cpu')); use_channels_last(s);"
             f"[train_step(s, c, x, y) for _ in range({steps})];"
             "print(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -230,8 +230,7 @@ def gpu(presets: list[str], seconds: float, images: torch.Tensor, labels: torch.
     for preset in presets:
         config = load_preset(preset)
         state = build_state(config, len(images), device)
-        for module in (state.generator, state.discriminator, state.ema):
-            module.to(memory_format=torch.channels_last)
+        use_channels_last(state)
         for _ in range(5):
             train_step(state, config, *on_device)
         rates = []
@@ -435,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     tune_allocator()  # as every `digitgan` command does
     sections = set(args.only or ["machine", "throughput", "memory", "sampling", "quality", "conditioning", "levers",
-                                      "gpu", "serve"])
+                                      "levers-quality", "gpu", "serve"])
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
@@ -457,7 +456,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"throughput {preset}: {results['throughput'][preset]}", flush=True)
     if "memory" in sections:
         results["memory_mib"] = {preset: peak_rss(preset, 2 if args.smoke else 20) for preset in presets}
-        print(f"memory: {results['memory_mib']}", flush=True)
+        # What keeping freed memory (tune_allocator, on in every digitgan command) costs in peak RSS:
+        results["memory_mib_default_allocator"] = {preset: peak_rss(preset, 2 if args.smoke else 20, allocator=False)
+                                                   for preset in presets}
+        print(f"memory: {results['memory_mib']} (default allocator: {results['memory_mib_default_allocator']})",
+              flush=True)
         save()
     if "sampling" in sections:
         results["sampling"] = sampling(args.model, args.threads, peak, 2 if args.smoke else 15)
@@ -515,23 +518,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serve load: {results['serve_load']}", flush=True)
         save()
     if "levers" in sections:
-        results["levers"] = {"throughput": {}, "quality_60s": {}}
+        results["levers"] = {"throughput": {}, "quality_60s": results.get("levers", {}).get("quality_60s", {})}
         seconds = 0.5 if args.smoke else args.throughput_seconds
         lever_runs = {"fast (as shipped)": {},
                       "no shared fake batch (reuse_fake=false)": {"changes": {"reuse_fake": False}},
-                      "channels_last": {"channels_last": True}, "fused Adam": {"fused_adam": True},
+                      "NCHW instead of channels_last": {"channels_last": False},
+                      "foreach instead of fused Adam": {"fused_adam": False},
                       "torch.compile (inductor), after compiling": {"compile_models": True},
                       "1 thread instead of 2": {"threads": 1},
                       "batch 32": {"changes": {"batch_size": 32}}, "batch 128": {"changes": {"batch_size": 128}},
                       "G stages 64/32 (2x channels)": {"changes": {"g_stages": [[64, 4, 2], [32, 4, 2]]}},
                       "G stages 32/8 (half the last stage)": {"changes": {"g_stages": [[32, 4, 2], [8, 4, 2]]}}}
-        for name, options in lever_runs.items():
-            if args.smoke and "compile_models" in options:
-                continue  # compiling costs ~20 s
-            measured = throughput("fast", seconds, images, labels, peak, **options)
-            results["levers"]["throughput"][name] = measured["images_per_second"]
-            print(f"lever {name}: {measured['images_per_second']} img/s", flush=True)
-            save()
+        # Rounds over all variants, median per variant: this machine's speed drifts by 10-20% over minutes,
+        # and interleaving keeps a slow minute from landing on one variant.
+        rounds: dict[str, list[float]] = {name: [] for name in lever_runs}
+        for _ in range(1 if args.smoke else 3):
+            for name, options in lever_runs.items():
+                if args.smoke and "compile_models" in options:
+                    continue  # compiling costs ~20 s
+                measured = throughput("fast", seconds / 2, images, labels, peak, **options)
+                rounds[name].append(measured["images_per_second"])
+        for name, rates in rounds.items():
+            if rates:
+                results["levers"]["throughput"][name] = round(statistics.median(rates), 1)
+                print(f"lever {name}: {rates} img/s", flush=True)
+        save()
+    if "levers-quality" in sections:
+        results.setdefault("levers", {"throughput": {}})["quality_60s"] = {}
         quality_runs = {"Adam 2e-4, beta1 0.5 (DCGAN default)": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
                         "Adam 1e-3, beta1 0 (shipped)": {},
                         "Adam 2e-3, beta1 0": {"lr_g": 2e-3, "lr_d": 2e-3},
@@ -606,6 +619,7 @@ def render(results: dict) -> str:
              "Float32 matmul peak (best of 512², 1024², 2048²; median of 7): "
              f"**{machine['matmul_peak_gflops']} GFLOP/s**.", "",
              "Rerun with `make bench` (about an hour on 2 cores; `make bench BENCH_ARGS=--smoke` checks the code).", ""]
+    lines += [f"Note: {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
     lines += targets(results)
     if "quality" in results:
         floor = results.get("fcd_floor_2k")
@@ -644,13 +658,15 @@ def render(results: dict) -> str:
     if "throughput" in results:
         lines += ["## Training throughput (2 threads)", "",
                   "| preset | images/s through D | GFLOP/step | achieved GFLOP/s | of matmul peak | G params | "
-                  "D params | peak RSS (MiB) |", "|---|---|---|---|---|---|---|---|"]
+                  "D params | peak RSS (MiB) | peak RSS, default allocator |", "|---|---|---|---|---|---|---|---|---|"]
         for preset, data in results["throughput"].items():
             rss = results.get("memory_mib", {}).get(preset, "—")
+            rss_default = results.get("memory_mib_default_allocator", {}).get(preset, "—")
             lines.append(f"| {preset} | {data['images_per_second']:,} | {data['flops_per_step'] / 1e9:.3f} | "
                          f"{data['gflops']} | {100 * data['fraction_of_matmul_peak']:.1f}% | {data['g_params']:,} | "
-                         f"{data['d_params']:,} | {rss} |")
-        lines.append("")
+                         f"{data['d_params']:,} | {rss} | {rss_default} |")
+        lines += ["", "Peak RSS: a fresh process loading MNIST and training 20 steps. digitgan keeps freed memory for "
+                  "reuse (see Sampling); the last column is the same process with glibc's default allocator.", ""]
     if "sampling" in results:
         s = results["sampling"]
         lines += ["## Sampling (default model, 2 threads)", "",
@@ -692,7 +708,8 @@ def render(results: dict) -> str:
                   f"**{load['requests_per_second']} requests/s**, p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms, "
                   f"{load['errors']} errors."]
     if "levers" in results:
-        lines += ["", "## Levers tried on `fast` (kept what paid)", "", "Throughput, images/s through D:", "",
+        lines += ["", "## Levers tried on `fast` (kept what paid)", "",
+                  "Throughput, images/s through D (median of 3 interleaved rounds):", "",
                   "| variant | images/s |", "|---|---|"]
         for name, value in results["levers"]["throughput"].items():
             lines.append(f"| {name} | {value:,} |")

@@ -84,12 +84,23 @@ def build_state(config: RunConfig, num_images: int, device: torch.device) -> Tra
     discriminator = build_discriminator(config.model).to(device)
     ema = copy.deepcopy(generator).eval().requires_grad_(False)
     t = config.train
-    g_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
+    # fused: one kernel per parameter group instead of one op per tensor (benchmarks/RESULTS.md, "levers").
+    g_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=True)
     data_rng = torch.Generator().manual_seed(t.seed + 1)
     noise_rng = torch.Generator(device=device).manual_seed(t.seed + 2)
     permutation = torch.randperm(num_images, generator=data_rng)
     return TrainState(generator, discriminator, ema, g_opt, d_opt, data_rng, noise_rng, permutation)
+
+
+def use_channels_last(state: TrainState) -> None:
+    """Conv weights in NHWC: oneDNN (CPU) and cuDNN (CUDA) run these small convolutions fastest that way.
+
+    Same arithmetic, another memory layout: benchmarks/RESULTS.md ("levers") measures it against NCHW on CPU.
+    Parameters keep their identity, so optimizers built before this still hold them.
+    """
+    for module in (state.generator, state.discriminator, state.ema):
+        module.to(memory_format=torch.channels_last)
 
 
 def state_to_dict(state: TrainState, config: RunConfig) -> dict[str, Any]:
@@ -355,9 +366,7 @@ def train(config: RunConfig, run_dir: Path, resume: Path | None = None, device: 
         saved = ckpt.load_checkpoint(source, map_location=torch_device)
         restore_state(state, saved, source)
         last_good = source
-    if torch_device.type == "cuda":  # cuDNN's fast convolution kernels want NHWC
-        for module in (state.generator, state.discriminator, state.ema):
-            module.to(memory_format=torch.channels_last)
+    use_channels_last(state)
     if dist_info.active:
         state.world, state.rank = dist_info.world, dist_info.rank
         if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams

@@ -91,3 +91,11 @@ def test_tune_allocator_is_idempotent():
     first = tune_allocator()
     assert isinstance(first, bool)
     assert tune_allocator() == first
+
+
+def test_tune_allocator_can_be_turned_off(monkeypatch):
+    import digitgan.models.inference as inference
+
+    monkeypatch.setattr(inference, "_allocator_tuned", False)
+    monkeypatch.setenv("DIGITGAN_KEEP_FREED_MEMORY", "0")
+    assert inference.tune_allocator() is False
