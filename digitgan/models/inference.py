@@ -37,8 +37,10 @@ def _fold_unflattened_bn(linear: nn.Linear, unflatten: nn.Unflatten, norm: nn.Ba
     scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
     shift = norm.bias - norm.running_mean * scale
     per_unit = linear.out_features // channels  # H * W units per channel, channel-major as Unflatten lays them out
-    fused = nn.Linear(linear.in_features, linear.out_features, bias=True)
-    bias = linear.bias if linear.bias is not None else torch.zeros(linear.out_features)
+    # Built where the trained layer lives (a CUDA generator must stay wholly on CUDA).
+    like = {"device": linear.weight.device, "dtype": linear.weight.dtype}
+    fused = nn.Linear(linear.in_features, linear.out_features, bias=True, **like)
+    bias = linear.bias if linear.bias is not None else torch.zeros(linear.out_features, **like)
     with torch.no_grad():
         fused.weight.copy_(linear.weight * scale.repeat_interleave(per_unit)[:, None])
         fused.bias.copy_(bias * scale.repeat_interleave(per_unit) + shift.repeat_interleave(per_unit))

@@ -99,3 +99,16 @@ def test_tune_allocator_can_be_turned_off(monkeypatch):
     monkeypatch.setattr(inference, "_allocator_tuned", False)
     monkeypatch.setenv("DIGITGAN_KEEP_FREED_MEMORY", "0")
     assert inference.tune_allocator() is False
+
+
+def test_the_copy_keeps_the_trained_dtype_and_device():
+    """Folded layers are built like the layers they replace: a float64 (or CUDA) generator stays wholly so."""
+    config = load_preset("fast").model
+    generator = trained_looking(config).double()
+    fused = for_inference(generator)
+    assert {p.dtype for p in fused.parameters()} == {torch.float64}
+    assert {p.device for p in fused.parameters()} == {p.device for p in generator.parameters()}
+    z = sample_noise(4, config).double()
+    labels = one_hot(torch.arange(4), 10).double()
+    with torch.no_grad():
+        torch.testing.assert_close(fused(z, labels), generator(z, labels))
