@@ -61,6 +61,7 @@ class TrainConfig:
     ema_start_images: int = 0           # copy G into EMA until this many images were seen
     amp: bool = True                    # bf16 autocast on CUDA (ignored on CPU)
     reuse_fake: bool = False            # one G forward per step: D sees it detached, G's step reuses it
+    d_joint_forward: bool = True        # D's step runs real and fake as one batch (separate if D has BatchNorm)
     balance: bool = False
     balance_band: list[float] = field(default_factory=lambda: [0.5, 2.0])
     steps: int = 0                      # budgets: total steps / epochs for the run; 0 = unset

@@ -226,8 +226,10 @@ def train_step(state: TrainState, config: RunConfig, images: torch.Tensor, label
         if t.r1_gamma:
             real.requires_grad_(True)
         with amp:
-            if distributed:
-                # one forward through the DDP wrapper per backward: real and fake together, split after
+            if distributed or (t.d_joint_forward and m.d_norm != "batch"):
+                # One forward for real and fake together, split after: under DDP one forward per backward is what
+                # the wrapper expects, and on one process larger matrix products run faster (benchmarks, "levers").
+                # A D with BatchNorm keeps separate batches: its statistics would mix real and fake.
                 logits, classes = (D_train if paused != "D" else D)(torch.cat([real, fake]),
                                                                     torch.cat([real_vector, fake_vector]))
                 real_logits, fake_logits = logits.float().split([len(real), len(fake)])

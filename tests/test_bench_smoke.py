@@ -4,7 +4,8 @@ import json
 
 import torch
 
-from benchmarks.run import main, render
+from benchmarks.run import lever_throughput, main, render, tensors
+from digitgan.models.thin_conv import ThinConv2d
 
 
 def test_bench_smoke(tmp_path, monkeypatch):
@@ -18,9 +19,34 @@ def test_bench_smoke(tmp_path, monkeypatch):
     sampling = results["sampling"]
     assert len(sampling["variants"]) == 4 and sampling["images_per_second_batch_1024"] > 0
     assert 1e6 < sampling["flops_per_image"] < 1e8, "the default generator's FLOPs per image"
+    sizes = sampling["by_generator_size"]
+    assert len(sizes) == 6 and all(row["images_per_second_batch_1024"] > 0 for row in sizes.values())
+    assert abs(sizes["64 -> 32 -> 16 (fast, shipped)"]["mflop_per_image"] - sampling["flops_per_image"] / 1e6) < 0.01
+    assert results["throughput"]["fast"]["bursts"] >= 3 and results["throughput"]["fast"]["matmul_peak_beside_gflops"] > 0
     assert results["gpu"]["available"] == torch.cuda.is_available()
     assert results["quality"]["fast"]["curve"], "the light evaluation must have run"
     assert results["serve_load"]["errors"] == 0 and results["serve_load"]["requests"] == 200
     text = render(results)
     assert "Time to quality" in text and "throughput" in text.lower() and "sampling path" in text
     assert (tmp_path / "out" / "time_to_quality.png").exists()
+
+
+def test_lever_throughput_alternates_variants(monkeypatch):
+    import benchmarks.run as bench
+
+    built = []
+    original = bench.prepare
+
+    def spy(preset, images, labels, **options):
+        state, config = original(preset, images, labels, **options)
+        built.append((options, [type(m) for m in state.discriminator.modules() if isinstance(m, torch.nn.Conv2d)]))
+        return state, config
+
+    monkeypatch.setattr(bench, "prepare", spy)
+    images, labels = tensors(256)
+    measured = lever_throughput({"shipped": {}, "plain": {"thin_convs": False}, "separate": {
+        "changes": {"d_joint_forward": False}}}, 0.1, images, labels)
+    assert list(measured) == ["shipped", "plain", "separate"]
+    assert all(row["bursts"] >= 3 and row["images_per_second"] > 0 for row in measured.values())
+    assert measured["shipped"]["vs_first"] == 1.0
+    assert ThinConv2d in built[0][1] and ThinConv2d not in built[1][1], "the thin-conv lever turns ThinConv2d off"

@@ -8,6 +8,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from digitgan.config import ModelConfig
 from digitgan.models.conditioning import D_CONDITIONING
+from digitgan.models.thin_conv import ThinConv2d
 
 
 class Discriminator(nn.Module):
@@ -26,7 +27,7 @@ class Discriminator(nn.Module):
         channels = 1
         if config.d_body == "conv":
             for out_channels, kernel, stride in config.d_stages:
-                layers.append(sn(nn.Conv2d(channels, out_channels, kernel, stride, padding=(kernel - 1) // 2)))
+                layers.append(sn(ThinConv2d(channels, out_channels, kernel, stride, padding=(kernel - 1) // 2)))
                 if config.d_norm == "batch":
                     layers.append(nn.BatchNorm2d(out_channels))
                 layers.append(nn.LeakyReLU(0.2))

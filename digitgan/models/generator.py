@@ -7,6 +7,7 @@ from torch import nn
 
 from digitgan.config import ModelConfig
 from digitgan.models.conditioning import G_CONDITIONING
+from digitgan.models.thin_conv import ThinConv2d
 
 
 def activation(name: str) -> nn.Module:
@@ -26,10 +27,10 @@ class _RescaledSigmoid(nn.Module):
 def same_conv(in_channels: int, out_channels: int, kernel: int, bias: bool = True) -> nn.Module:
     """Stride-1 conv keeping H x W; even kernels pad (k-1)//2 before and k//2 after, as Keras 'same' does."""
     if kernel % 2:
-        return nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=bias)
+        return ThinConv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=bias)
     before, after = (kernel - 1) // 2, kernel // 2
     return nn.Sequential(nn.ZeroPad2d((before, after, before, after)),
-                         nn.Conv2d(in_channels, out_channels, kernel, bias=bias))
+                         ThinConv2d(in_channels, out_channels, kernel, bias=bias))
 
 
 def _dense_stack(in_dim: int, widths: list[int], act: str) -> tuple[nn.Sequential, int]:

@@ -130,23 +130,30 @@ def test_losses_are_the_named_ones():
         get_loss("nope")
 
 
-def test_phases_freeze_the_other_side():
+@pytest.mark.parametrize(("d_norm", "joint"), [("none", True), ("none", False), ("batch", True)])
+def test_phases_freeze_the_other_side(d_norm, joint):
     """During D's update no gradient reaches G's output; during G's update D's weights take no gradient."""
     config = tiny_config()
     config.train.reuse_fake = False
+    config.model.d_norm = d_norm
+    config.train.d_joint_forward = joint
     images, labels = tiny_tensors()
     state = build_state(config, len(images), torch.device("cpu"))
     calls = []
     original = state.discriminator.forward
 
     def spy(x, v):
-        calls.append((x.requires_grad, any(p.requires_grad for p in state.discriminator.parameters())))
+        calls.append((len(x), x.requires_grad, any(p.requires_grad for p in state.discriminator.parameters())))
         return original(x, v)
 
     state.discriminator.forward = spy
     train_step(state, config, images, labels)
-    # D phase: real (no grad), fake (detached, no grad), D trainable; G phase: fake carries G's graph, D frozen.
-    assert calls == [(False, True), (False, True), (True, False)]
+    batch = config.train.batch_size
+    # D phase: real (no grad) and fake (detached, no grad), D trainable; G phase: fake carries G's graph, D frozen.
+    # Real and fake go through D in one forward, except with BatchNorm in D (its statistics must not mix them).
+    together = joint and d_norm == "none"
+    d_phase = [(2 * batch, False, True)] if together else [(batch, False, True), (batch, False, True)]
+    assert calls == d_phase + [(batch, True, False)]
 
 
 def test_paused_side_keeps_its_weights():
