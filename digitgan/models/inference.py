@@ -3,7 +3,8 @@
 Sampling 1024 digits on a 2-core CPU spends more time moving activations than multiplying (benchmarks/RESULTS.md,
 section "sampling"). `for_inference` returns a copy that computes the same images (to float rounding, ~1e-5) with:
 - every eval-mode BatchNorm folded into the Linear / Conv / ConvTranspose before it (one pass instead of two);
-- conv activations in channels_last, where oneDNN's convolutions and transposed convolutions are fastest on CPU;
+- conv activations in channels_last, where oneDNN's convolutions and transposed convolutions are fastest on CPU
+  (the first Linear's outputs reordered so that its result already is the channels-last map);
 - activations applied in place (an out-of-place ReLU on a 50 MB tensor costs more than the ReLU itself);
 and `tune_allocator` keeps freed activation memory in the process instead of returning it to the kernel after
 every batch (glibc's default), which otherwise makes each forward pass page-fault its outputs in again.
@@ -29,6 +30,29 @@ class ToChannelsLast(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.contiguous(memory_format=torch.channels_last)
+
+
+class UnflattenChannelsLast(nn.Module):
+    """(N, H*W*C) laid out pixel-major -> (N, C, H, W) stored channels-last, without a copy."""
+
+    def __init__(self, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        self.shape = (height, width, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.shape[0], *self.shape).permute(0, 3, 1, 2)
+
+
+def _pixel_major(linear: nn.Linear, channels: int, height: int, width: int) -> nn.Linear:
+    """The same Linear with its outputs reordered from (C, H, W) to (H, W, C): what a channels-last map stores."""
+    reordered = nn.Linear(linear.in_features, linear.out_features, bias=linear.bias is not None,
+                          device=linear.weight.device, dtype=linear.weight.dtype)
+    with torch.no_grad():
+        weight = linear.weight.view(channels, height, width, linear.in_features)
+        reordered.weight.copy_(weight.permute(1, 2, 0, 3).reshape(linear.out_features, linear.in_features))
+        if linear.bias is not None:
+            reordered.bias.copy_(linear.bias.view(channels, height, width).permute(1, 2, 0).reshape(-1))
+    return reordered
 
 
 def _fold_unflattened_bn(linear: nn.Linear, unflatten: nn.Unflatten, norm: nn.BatchNorm2d) -> nn.Linear:
@@ -92,11 +116,17 @@ def _fuse_sequential(layers: list[nn.Module]) -> list[nn.Module]:
 
 
 def _channels_last_after_unflatten(layers: list[nn.Module]) -> list[nn.Module]:
+    """Make the map an Unflatten builds channels-last: for free after a Linear (reorder its outputs), else a copy."""
     placed: list[nn.Module] = []
     for layer in layers:
-        placed.append(layer)
-        if isinstance(layer, nn.Unflatten):
-            placed.append(ToChannelsLast())
+        if isinstance(layer, nn.Unflatten) and placed and isinstance(placed[-1], nn.Linear):
+            channels, height, width = layer.unflattened_size
+            placed[-1] = _pixel_major(placed[-1], channels, height, width)
+            placed.append(UnflattenChannelsLast(channels, height, width))
+        elif isinstance(layer, nn.Unflatten):
+            placed += [layer, ToChannelsLast()]
+        else:
+            placed.append(layer)
     return placed
 
 

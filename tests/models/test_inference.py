@@ -7,7 +7,7 @@ from torch import nn
 from digitgan.checkpoint import export_model, load_generator
 from digitgan.config import RunConfig, load_preset, preset_names
 from digitgan.models import G_BODIES, G_CONDITIONING, build_generator, one_hot, sample_noise
-from digitgan.models.inference import ToChannelsLast, for_inference, tune_allocator
+from digitgan.models.inference import UnflattenChannelsLast, for_inference, tune_allocator
 from tests.models.test_models import small_model
 
 
@@ -55,7 +55,7 @@ def test_batchnorm_is_folded_and_conv_runs_channels_last():
     fused = for_inference(trained_looking(config))
     kinds = [type(module) for module in fused.body.modules()]
     assert nn.BatchNorm2d not in kinds and nn.BatchNorm1d not in kinds
-    assert ToChannelsLast in kinds
+    assert UnflattenChannelsLast in kinds and nn.Unflatten not in kinds  # the Linear writes channels-last
     conv = next(m for m in fused.body.modules() if isinstance(m, nn.ConvTranspose2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     assert all(not p.requires_grad for p in fused.parameters())
