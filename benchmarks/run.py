@@ -538,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    if not args.only:
+        results.pop("notes", None)  # notes explain sections carried over from other runs; a full run has none
     results["machine"] = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "cores": os.cpu_count(),
                           "torch": torch.__version__, "python": platform.python_version(),
                           "date": time.strftime("%Y-%m-%d")}
@@ -683,7 +685,7 @@ def targets(results: dict) -> list[str]:
     if fast.get("curve") and floor:
         within = [p["seconds"] for p in fast["curve"] if p["fcd"] <= 10 * floor]
         rows.append(("fast: FCD ≤ 10× the real floor within 10 minutes",
-                     f"after {within[0]} s" if within else "not reached", bool(within) and within[0] <= 600))
+                     f"after {within[0]:.1f} s" if within else "not reached", bool(within) and within[0] <= 600))
     keras = quality.get("keras-acgan")
     if fast.get("seconds_to_95") and keras:
         theirs = keras.get("seconds_to_95")
@@ -748,7 +750,7 @@ def render(results: dict) -> str:
             if floor and fast.get("curve"):
                 within = [p["seconds"] for p in fast["curve"] if p["fcd"] <= 10 * floor]
                 lines.append(f"- fast's FCD within 10× the floor ({10 * floor:.3f}): "
-                             + (f"after {within[0]} s" if within else "not within its budget"))
+                             + (f"after {within[0]:.1f} s" if within else "not within its budget"))
         lines += ["", "![time to quality](time_to_quality.png)", ""]
     if "throughput" in results:
         lines += ["## Training throughput (2 threads)", "",
@@ -780,7 +782,9 @@ def render(results: dict) -> str:
             lines.append("")
         if "by_generator_size" in s:
             lines += ["Smaller generators (fast's body with fewer channels per stage; random weights, the sampling "
-                      "copy, one process, alternating rounds, median): how far a smaller default would go.", "",
+                      "copy, all in one process in alternating rounds, median): how far a smaller default would go. "
+                      "Compare rows with each other: warm in one process, the shipped size runs faster than in the "
+                      "fresh processes above.", "",
                       "| G channels (7x7 -> 14x14 -> 28x28) | MFLOP/image | images/s at 1024 |", "|---|---|---|"]
             for name, data in s["by_generator_size"].items():
                 lines.append(f"| {name} | {data['mflop_per_image']} | {data['images_per_second_batch_1024']:,} |")
