@@ -715,7 +715,8 @@ def render(results: dict) -> str:
              f"{machine['torch']}, Python {machine['python']}, {machine['date']}. "
              "Float32 matmul peak (best of 512², 1024², 2048²; median of 7): "
              f"**{machine['matmul_peak_gflops']} GFLOP/s**.", "",
-             "Rerun with `make bench` (about an hour on 2 cores; `make bench BENCH_ARGS=--smoke` checks the code).", ""]
+             "Rerun with `make bench` (about 75 minutes on 2 cores; `make bench BENCH_ARGS=--smoke` checks the "
+             "code).", ""]
     lines += [f"Note: {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
     lines += targets(results)
     if "quality" in results:
