@@ -213,9 +213,6 @@ from pathlib import Path
 from digitgan.checkpoint import load_generator
 from digitgan.models import one_hot, sample_noise
 from digitgan.models.inference import tune_allocator
-from digitgan.models.thin_conv import ThinConv2d
-from digitgan.models.inference import tune_allocator
-from digitgan.models.thin_conv import ThinConv2d
 from digitgan.pretrained import default_model_dir
 torch.set_num_threads(int(sys.argv[1])); fold, allocator = sys.argv[2] == "1", sys.argv[3] == "1"
 if allocator:
