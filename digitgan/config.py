@@ -1,11 +1,15 @@
-"""Run configuration as data: dataclasses filled from a shipped TOML preset plus `--set key=value` overrides.
+"""Run configuration as data: dataclasses filled from a TOML preset plus `key=value` overrides, checked at the door.
 
 A preset file has two tables, [model] (what is exported with the generator) and [train] (how it learns).
+Every field carries its own bounds (a range, a registry of choices, a list shape); `RunConfig.from_dict` checks
+every value against them, and against the registries of models and losses, before anything is loaded or built,
+so a bad preset, override, checkpoint or model folder is one clear error naming the key, the value and what is
+allowed.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
@@ -14,65 +18,101 @@ from typing import Any
 
 from digitgan.errors import UserError
 
+MAX_WIDTH = 4096          # channels / embedding widths
+MAX_DENSE = 16384         # hidden units of a dense layer
+MAX_LAYERS = 8            # stages or dense layers per network
+MAX_PARAMETERS = 100_000_000  # per network: 400 MB of float32 weights, 1.2 GB more for Adam
+
+
+def _int(default: int, low: int, high: int) -> Any:
+    return field(default=default, metadata={"kind": int, "range": (low, high)})
+
+
+def _float(default: float, low: float, high: float, open_high: bool = False) -> Any:
+    return field(default=default, metadata={"kind": float, "range": (low, high), "open_high": open_high})
+
+
+def _choice(default: str, registry: str) -> Any:
+    return field(default=default, metadata={"kind": str, "choices": registry})
+
+
+def _bool(default: bool) -> Any:
+    return field(default=default, metadata={"kind": bool})
+
+
+def _ints(default: list[int], high: int) -> Any:
+    return field(default_factory=lambda: list(default), metadata={"kind": "ints", "range": (1, high)})
+
+
+def _stages(default: list[list[int]], names: tuple[str, str, str], last: tuple[int, int]) -> Any:
+    return field(default_factory=lambda: [list(s) for s in default], metadata={"kind": "stages", "names": names,
+                                                                              "last": last})
+
 
 @dataclass
 class ModelConfig:
     """Architecture of G and D. Stage lists: G [channels, kernel, scale]; D [channels, kernel, stride]."""
 
-    num_classes: int = 10
-    z_dim: int = 100
-    noise: str = "normal"               # normal | uniform (in [-1, 1])
-    g_body: str = "dcgan"               # mlp | dcgan | upsample
-    g_cond: str = "hadamard"            # hadamard | concat | none
-    g_embed_dim: int = 0                # concat: 0 = concatenate the raw label vector
-    g_dense: list[int] = field(default_factory=list)   # hidden dense widths before the 7x7 base (mlp: all)
-    g_base: int = 128                   # channels of the 7x7 map the dense layer produces
-    g_stages: list[list[int]] = field(default_factory=lambda: [[64, 4, 2], [32, 4, 2]])
-    g_out_kernel: int = 3
-    g_norm: str = "batch"               # batch | none
-    g_act: str = "relu"                 # relu | lrelu
-    g_out: str = "tanh"                 # tanh | sigmoid (rescaled to [-1, 1])
-    d_body: str = "conv"                # mlp | conv
-    d_cond: str = "projection"          # none | concat | projection | acgan | projection-acgan
-    d_stages: list[list[int]] = field(default_factory=lambda: [[64, 4, 2], [128, 4, 2]])
-    d_dense: list[int] = field(default_factory=list)   # hidden dense widths after the features
-    d_pool: str = "flatten"             # flatten | gap
-    d_norm: str = "none"                # none | batch
-    d_dropout: float = 0.0
-    spectral_norm: bool = False
+    num_classes: int = _int(10, 1, 1000)
+    z_dim: int = _int(100, 1, MAX_WIDTH)
+    noise: str = _choice("normal", "noise")                 # normal | uniform (in [-1, 1])
+    g_body: str = _choice("dcgan", "g_body")                # mlp | dcgan | upsample
+    g_cond: str = _choice("hadamard", "g_cond")             # hadamard | concat | none
+    g_embed_dim: int = _int(0, 0, MAX_WIDTH)                # concat: 0 = concatenate the raw label vector
+    g_dense: list[int] = _ints([], MAX_DENSE)              # hidden dense widths before the 7x7 base (mlp: all)
+    g_base: int = _int(128, 1, MAX_WIDTH)                   # channels of the 7x7 map the dense layer produces
+    g_stages: list[list[int]] = _stages([[64, 4, 2], [32, 4, 2]], ("channels", "kernel", "scale"), (1, 2))
+    g_out_kernel: int = _int(3, 1, 9)
+    g_norm: str = _choice("batch", "g_norm")                # batch | none
+    g_act: str = _choice("relu", "g_act")                   # relu | lrelu
+    g_out: str = _choice("tanh", "g_out")                   # tanh | sigmoid (rescaled to [-1, 1])
+    d_body: str = _choice("conv", "d_body")                 # mlp | conv
+    d_cond: str = _choice("projection", "d_cond")           # none | concat | projection | acgan | projection-acgan
+    d_stages: list[list[int]] = _stages([[64, 4, 2], [128, 4, 2]], ("channels", "kernel", "stride"), (1, 2))
+    d_dense: list[int] = _ints([], MAX_DENSE)              # hidden dense widths after the features
+    d_pool: str = _choice("flatten", "d_pool")              # flatten | gap
+    d_norm: str = _choice("none", "d_norm")                 # none | batch
+    d_dropout: float = _float(0.0, 0.0, 1.0, open_high=True)
+    spectral_norm: bool = _bool(False)
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "model")
 
 
 @dataclass
 class TrainConfig:
-    dataset: str = "mnist"
-    loss: str = "bce"                   # bce | hinge | lsgan | wgan-gp
-    batch_size: int = 64
-    g_batch_multiplier: int = 1         # G trained on multiplier x batch (Keras ACGAN: 2)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    d_steps: int = 1                    # D updates per G update
-    aux_weight: float = 1.0             # ACGAN class-loss weight
-    label_smoothing: float = 0.0        # real target 1 - s for the BCE loss
-    r1_gamma: float = 0.0
-    gp_lambda: float = 10.0             # wgan-gp
-    ema_decay: float = 0.999            # 0 disables EMA (sampling then uses G itself)
-    ema_start_images: int = 0           # copy G into EMA until this many images were seen
-    amp: bool = True                    # bf16 autocast on CUDA (ignored on CPU)
-    reuse_fake: bool = False            # one G forward per step: D sees it detached, G's step reuses it
-    d_joint_forward: bool = True        # D's step runs real and fake as one batch (separate if D has BatchNorm)
-    balance: bool = False
-    balance_band: list[float] = field(default_factory=lambda: [0.5, 2.0])
-    steps: int = 0                      # budgets: total steps / epochs for the run; 0 = unset
-    epochs: float = 0.0
-    minutes: float = 0.0                # wall-clock minutes for this invocation
-    log_every: int = 50
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
-    eval_every: int = 0                 # light evaluation every N steps (0 = off)
-    test_batches: int = 4               # held-out batches for the epoch table
-    seed: int = 0
+    dataset: str = field(default="mnist", metadata={"kind": str})
+    loss: str = _choice("bce", "loss")                      # bce | hinge | lsgan | wgan-gp
+    batch_size: int = _int(64, 1, 65536)
+    g_batch_multiplier: int = _int(1, 1, 64)                # G trained on multiplier x batch (Keras ACGAN: 2)
+    lr_g: float = _float(2e-4, 0.0, 1.0)
+    lr_d: float = _float(2e-4, 0.0, 1.0)
+    beta1: float = _float(0.5, 0.0, 1.0, open_high=True)
+    beta2: float = _float(0.999, 0.0, 1.0, open_high=True)
+    d_steps: int = _int(1, 1, 100)                          # D updates per G update
+    aux_weight: float = _float(1.0, 0.0, 1000.0)            # ACGAN class-loss weight
+    label_smoothing: float = _float(0.0, 0.0, 1.0, open_high=True)  # real target 1 - s for the BCE loss
+    r1_gamma: float = _float(0.0, 0.0, 1e6)
+    gp_lambda: float = _float(10.0, 0.0, 1e6)               # wgan-gp
+    ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)
+    ema_start_images: int = _int(0, 0, 2**62)               # copy G into EMA until this many images were seen
+    amp: bool = _bool(True)                                 # bf16 autocast on CUDA (ignored on CPU)
+    reuse_fake: bool = _bool(False)                         # one G forward per step: D sees it detached, G reuses it
+    d_joint_forward: bool = _bool(True)                     # D's step runs real and fake as one batch
+    balance: bool = _bool(False)
+    balance_band: list[float] = field(default_factory=lambda: [0.5, 2.0], metadata={"kind": "band"})
+    steps: int = _int(0, 0, 2**62)                          # budgets: total steps / epochs for the run; 0 = unset
+    epochs: float = _float(0.0, 0.0, 1e9)
+    minutes: float = _float(0.0, 0.0, 1e9)                  # wall-clock minutes for this invocation
+    log_every: int = _int(50, 1, 2**62)
+    checkpoint_every: int = _int(1000, 0, 2**62)
+    keep_checkpoints: int = _int(3, 1, 1000)
+    eval_every: int = _int(0, 0, 2**62)                     # light evaluation every N steps (0 = off)
+    test_batches: int = _int(4, 1, 100_000)                 # held-out batches for the epoch table
+    seed: int = _int(0, 0, 2**63 - 1)
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "train")
 
 
 @dataclass
@@ -85,28 +125,127 @@ class RunConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        return cls(preset=data.get("preset", "custom"),
-                   model=_fill(ModelConfig, data.get("model", {}), "model"),
-                   train=_fill(TrainConfig, data.get("train", {}), "train"))
+    def from_dict(cls, data: dict[str, Any], check_model: bool = True) -> RunConfig:
+        """Build and check a config from plain values (a preset's tables, a checkpoint's or model folder's JSON).
+
+        Raises UserError naming the first bad key. check_model: also build G and D shapes-only to check that
+        they fit together and stay within MAX_PARAMETERS.
+        """
+        if not isinstance(data, dict):
+            raise UserError(f"a run configuration must be a table of settings, got {type(data).__name__}")
+        preset = data.get("preset", "custom")
+        if not isinstance(preset, str):
+            raise UserError(f"preset: {preset!r} must be a name")
+        config = cls(preset=preset, model=_fill(ModelConfig, data.get("model", {}), "model"),
+                     train=_fill(TrainConfig, data.get("train", {}), "train"))
+        if check_model:
+            from digitgan.models import check_buildable  # models import nothing from here at run time
+
+            check_buildable(config.model)
+        return config
 
 
-def _fill(kind: type, values: dict[str, Any], section: str) -> Any:
-    known = {f.name for f in fields(kind)}
-    unknown = sorted(set(values) - known)
+# --- checking values ----------------------------------------------------------------------------------------
+
+def registries() -> dict[str, tuple[str, ...]]:
+    """Allowed names of every choice field, read from the registries that define them."""
+    from digitgan.models import CHOICES
+    from digitgan.training.objective import LOSSES
+
+    return {**{name: tuple(registry) for name, registry in CHOICES.items()}, "loss": tuple(LOSSES)}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_range(key: str, value: float, meta: dict[str, Any]) -> None:
+    low, high = meta["range"]
+    too_high = value >= high if meta.get("open_high") else value > high
+    if value < low or too_high:
+        upper = f"below {high:g}" if meta.get("open_high") else f"at most {high:g}"
+        raise UserError(f"{key}: {value!r} is out of range (at least {low:g} and {upper})")
+
+
+def _check_value(key: str, value: Any, meta: dict[str, Any]) -> Any:
+    """The value, checked (and an int given for a float converted); UserError naming key and value otherwise."""
+    kind = meta.get("kind")
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise UserError(f"{key}: {value!r} must be true or false")
+    elif kind is int:
+        if not _is_int(value):
+            raise UserError(f"{key}: {value!r} must be a whole number")
+        _check_range(key, value, meta)
+    elif kind is float:
+        if not (_is_int(value) or isinstance(value, float)):
+            raise UserError(f"{key}: {value!r} must be a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise UserError(f"{key}: {value!r} must be a finite number")
+        _check_range(key, value, meta)
+    elif kind is str:
+        if not isinstance(value, str) or not value:
+            raise UserError(f"{key}: {value!r} must be a non-empty string")
+        if "choices" in meta:
+            allowed = registries()[meta["choices"]]
+            if value not in allowed:
+                raise UserError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+    elif kind == "ints":
+        if (not isinstance(value, list) or len(value) > MAX_LAYERS or not all(_is_int(v) for v in value)):
+            raise UserError(f"{key}: {value!r} must be a list of at most {MAX_LAYERS} whole numbers (layer widths)")
+        for width in value:
+            _check_range(key, width, meta)
+    elif kind == "stages":
+        names = meta["names"]
+        shape = f"[{', '.join(names)}]"
+        if (not isinstance(value, list) or len(value) > MAX_LAYERS
+                or not all(isinstance(s, list) and len(s) == 3 and all(_is_int(v) for v in s) for s in value)):
+            raise UserError(f"{key}: {value!r} must be a list of at most {MAX_LAYERS} {shape} triples of whole "
+                            "numbers")
+        for stage in value:
+            for name, number, bounds in zip(names, stage, ((1, MAX_WIDTH), (1, 9), meta["last"]), strict=True):
+                if not bounds[0] <= number <= bounds[1]:
+                    raise UserError(f"{key}: {name} {number} in {stage} is out of range ({bounds[0]}-{bounds[1]})")
+    elif kind == "band":
+        if (not isinstance(value, list) or len(value) != 2 or not all(_is_int(v) or isinstance(v, float)
+                                                                       for v in value)
+                or not all(math.isfinite(v) for v in value) or not 0 < value[0] < value[1]):
+            raise UserError(f"{key}: {value!r} must be [low, high] with 0 < low < high")
+        value = [float(v) for v in value]
+    return value
+
+
+def _check_fields(instance: Any, section: str) -> None:
+    """Check every field of a ModelConfig / TrainConfig in place (ints given for floats become floats)."""
+    for spec in fields(instance):
+        value = getattr(instance, spec.name)
+        checked = _check_value(f"{section}.{spec.name}", value, spec.metadata)
+        if checked is not value:
+            setattr(instance, spec.name, checked)
+
+
+def _fill(kind: type, values: Any, section: str) -> Any:
+    if not isinstance(values, dict):
+        raise UserError(f"{section}: must be a table of settings, got {values!r}")
+    unknown = sorted(set(values) - {f.name for f in fields(kind)})
     if unknown:
         raise UserError(f"unknown {section} setting(s): {', '.join(unknown)}")
     return kind(**values)
 
+
+# --- presets and overrides ----------------------------------------------------------------------------------
 
 def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("digitgan.presets").iterdir() if p.name.endswith(".toml"))
 
 
 def load_preset(name: str) -> RunConfig:
-    """A shipped preset by name, or a TOML file path."""
+    """A shipped preset by name, or a TOML file path; checked."""
     path = Path(name)
-    if name.endswith(".toml") and path.is_file():
+    if name.endswith(".toml"):
+        if not path.is_file():
+            raise UserError(f"preset file {path} does not exist")
         text = path.read_text()
     else:
         resource = resources.files("digitgan.presets") / f"{name}.toml"
@@ -117,9 +256,11 @@ def load_preset(name: str) -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"preset {name}: {error}") from None
-    config = RunConfig.from_dict(data)
-    config.preset = data.get("preset", path.stem if name.endswith(".toml") else name)
-    return config
+    data.setdefault("preset", path.stem if name.endswith(".toml") else name)
+    try:
+        return RunConfig.from_dict(data)
+    except UserError as error:
+        raise UserError(f"preset {name}: {error}") from None
 
 
 def _parse_value(text: str) -> Any:
@@ -129,36 +270,35 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def setting_section(config: RunConfig, key: str) -> tuple[str, str]:
+    """(section, name) of a setting given as `model.x`, `train.x`, or a bare name unique to one section."""
+    section, _, name = key.rpartition(".")
+    names = {"model": {f.name for f in fields(ModelConfig)}, "train": {f.name for f in fields(TrainConfig)}}
+    if section:
+        if section not in names:
+            raise UserError(f"setting '{key}': the section must be model or train")
+        candidates = [section] if name in names[section] else []
+    else:
+        candidates = [s for s in names if name in names[s]]
+    if not candidates:
+        raise UserError(f"setting '{key}': no such setting (the preset TOML files list them)")
+    return candidates[0], name
+
+
 def apply_overrides(config: RunConfig, assignments: list[str]) -> RunConfig:
-    """Apply `key=value` strings; key is `model.x`, `train.x`, or a bare name unique to one section."""
+    """A new config with `key=value` strings applied (values in TOML syntax; bare words are strings); checked."""
+    data = config.to_dict()
     for assignment in assignments:
         key, sep, raw = assignment.partition("=")
         if not sep or not key:
-            raise UserError(f"--set expects key=value, got '{assignment}'")
-        section_name, _, name = key.rpartition(".")
-        sections = {"model": config.model, "train": config.train}
-        if section_name:
-            if section_name not in sections:
-                raise UserError(f"--set {key}: section must be model or train")
-            candidates = [section_name]
-        else:
-            candidates = [s for s, obj in sections.items() if hasattr(obj, name)]
-        candidates = [s for s in candidates if hasattr(sections[s], name)]
-        if not candidates:
-            raise UserError(f"--set {key}: no such setting (see the preset TOML files for the names)")
-        target = sections[candidates[0]]
-        current = getattr(target, name)
-        value = _parse_value(raw)
-        if isinstance(current, bool):
-            if not isinstance(value, bool):
-                raise UserError(f"--set {key}: expected true or false, got '{raw}'")
-        elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        elif type(value) is not type(current):
-            raise UserError(f"--set {key}: expected a {type(current).__name__}, got '{raw}'")
-        setattr(target, name, value)
-    return config
+            raise UserError(f"a setting must look like key=value, got '{assignment}'")
+        section, name = setting_section(config, key.strip())
+        data[section][name] = _parse_value(raw.strip())
+    return RunConfig.from_dict(data)
 
 
-def replace(config: RunConfig, **train_changes: Any) -> RunConfig:
-    return dataclasses.replace(config, train=dataclasses.replace(config.train, **train_changes))
+def with_train(config: RunConfig, **changes: Any) -> RunConfig:
+    """A copy of `config` with train settings changed, checked."""
+    data = config.to_dict()
+    data["train"].update(changes)
+    return RunConfig.from_dict(data, check_model=False)

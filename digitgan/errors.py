@@ -1,4 +1,8 @@
-"""The one exception type that the CLI turns into a one-line message and exit code 2."""
+"""The exceptions the CLI turns into a one-line message: UserError (exit 2) and TrainingDiverged (exit 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -7,3 +11,11 @@ class UserError(Exception):
 
 class MissingSplit(UserError):
     """The source exists but holds no such split (e.g. a single-set .npz asked for 'test')."""
+
+
+class TrainingDiverged(Exception):
+    """A loss or weight became NaN/Inf; `checkpoint` is the last good one (or None)."""
+
+    def __init__(self, message: str, checkpoint: Path | None) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint

@@ -17,6 +17,7 @@ from torch import nn
 
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
+from digitgan.files import pyplot, save_figure, write_text
 from digitgan.models import one_hot, sample_noise
 
 
@@ -65,9 +66,7 @@ def probe_table(codes: torch.Tensor, labels: torch.Tensor, seed: int) -> dict[st
 
 
 def _scatter(ax, points: np.ndarray, labels: np.ndarray, title: str) -> None:  # noqa: ANN001 - matplotlib axis
-    import matplotlib.pyplot as plt
-
-    colors = plt.get_cmap("tab10")
+    colors = pyplot().get_cmap("tab10")
     for label in np.unique(labels):
         chosen = points[labels == label]
         ax.scatter(chosen[:, 0], chosen[:, 1], s=3, alpha=0.5, color=colors(label % 10), label=str(label))
@@ -81,14 +80,35 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     return centred @ components[:2].T
 
 
+def _plot_codes(codes: torch.Tensor, concat_codes: torch.Tensor, labels: torch.Tensor, config: RunConfig, out: Path,
+                seed: int) -> str | None:
+    """codes.png (PCA of the codes, their magnitudes, and concat codes) and, with scikit-learn, tsne.png."""
+    plt = pyplot()
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    label_array = labels.numpy()
+    _scatter(axes[0], pca_2d(codes.numpy()), label_array, f"PCA of z ⊙ e_c ({config.model.g_cond}): classes overlap")
+    _scatter(axes[1], pca_2d(codes.abs().numpy()), label_array, "PCA of |z ⊙ e_c|: magnitudes separate classes")
+    _scatter(axes[2], pca_2d(concat_codes.numpy()), label_array, "PCA of cat(z, one-hot): concat conditioning")
+    figure.tight_layout()
+    save_figure(figure, out / "codes.png")
+    try:
+        from sklearn.manifold import TSNE
+
+        subset = np.random.default_rng(seed).choice(len(codes), min(2000, len(codes)), replace=False)
+        embedded = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(codes.numpy()[subset])
+        figure, axis = plt.subplots(figsize=(6, 5))
+        _scatter(axis, embedded, label_array[subset], "t-SNE of z ⊙ e_c")
+        save_figure(figure, out / "tsne.png")
+        return "tsne.png"
+    except ImportError:
+        return None  # scikit-learn is optional
+
+
+
 def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source: str, per_class: int = 500,
                 seed: int = 0) -> dict[str, Any]:
     """Measure and plot; writes out/explain.md, out/codes.png, out/embedding.png. Returns the numbers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if config.model.g_cond == "none":
         raise UserError("this model is unconditional: there is no class embedding to explain")
     out.mkdir(parents=True, exist_ok=True)
@@ -108,27 +128,7 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
     numbers["mean_code_norm_over_scale_norm"] = float(per_class_mean.norm(dim=1).mean()
                                                       / per_class_scale.norm(dim=1).mean())
 
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-    label_array = labels.numpy()
-    _scatter(axes[0], pca_2d(codes.numpy()), label_array, f"PCA of z ⊙ e_c ({config.model.g_cond}): classes overlap")
-    _scatter(axes[1], pca_2d(codes.abs().numpy()), label_array, "PCA of |z ⊙ e_c|: magnitudes separate classes")
-    _scatter(axes[2], pca_2d(concat_codes.numpy()), label_array, "PCA of cat(z, one-hot): concat conditioning")
-    figure.tight_layout()
-    figure.savefig(out / "codes.png", dpi=80)
-    plt.close(figure)
-    try:
-        from sklearn.manifold import TSNE
-
-        subset = np.random.default_rng(seed).choice(len(codes), min(2000, len(codes)), replace=False)
-        embedded = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(codes.numpy()[subset])
-        figure, axis = plt.subplots(figsize=(6, 5))
-        _scatter(axis, embedded, label_array[subset], "t-SNE of z ⊙ e_c")
-        figure.savefig(out / "tsne.png", dpi=80)
-        plt.close(figure)
-        numbers["tsne"] = "tsne.png"
-    except ImportError:
-        numbers["tsne"] = None  # scikit-learn is optional
-
+    numbers["tsne"] = _plot_codes(codes, concat_codes, labels, config, out, seed)
     embedding = getattr(generator.conditioning, "embedding", None)
     if embedding is not None:
         magnitudes = embedding.detach().abs().cpu().numpy()
@@ -140,12 +140,11 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
         axis.set_title("|E[c, d]|: each class scales the noise dimensions differently")
         figure.colorbar(image, ax=axis)
         figure.tight_layout()
-        figure.savefig(out / "embedding.png", dpi=80)
-        plt.close(figure)
+        save_figure(figure, out / "embedding.png")
         normalised = magnitudes / np.linalg.norm(magnitudes, axis=1, keepdims=True)
         similarity = normalised @ normalised.T
         numbers["max_cosine_between_class_scales"] = float(similarity[~np.eye(classes, dtype=bool)].max())
-    (out / "explain.md").write_text(render_explanation(numbers) + "\n")
+    write_text(out / "explain.md", render_explanation(numbers))
     return numbers
 
 

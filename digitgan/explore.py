@@ -1,4 +1,6 @@
-"""Drawing with a trained generator: sample grids now; write, interpolate and clock build on these."""
+"""Exploring a trained generator: write a number in one hand, morph between digits, a clock, label scaling, and a
+labelled synthetic data set. Each returns uint8 pictures; the CLI and the web API only choose values and files.
+"""
 
 from __future__ import annotations
 
@@ -9,60 +11,27 @@ import torch
 
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
-from digitgan.images import make_grid, save_png, to_uint8
+from digitgan.files import atomic_write, save_png, write_json
 from digitgan.models import is_conditional, one_hot, sample_noise
+from digitgan.sampling import generate, label_mix
+
+MAX_STYLES = 64        # writers (rows) in one picture
+MAX_STEPS = 256        # frames of an interpolation
+MAX_SECONDS = 3600     # length of a clock
+MAX_FPS = 60.0
+MAX_SCALES = 64
+MAX_EXPORT = 1_000_000
 
 
-@torch.no_grad()
-def generate(generator: torch.nn.Module, config: RunConfig, label_vector: torch.Tensor,
-             z: torch.Tensor | None = None, seed: int = 0, batch_size: int = 1024) -> np.ndarray:
-    """label_vector: (N, C) float -> (N, 28, 28) uint8. Noise from `seed` unless z (N, z_dim) is given."""
-    device = next(generator.parameters()).device
-    if z is None:
-        z = sample_noise(len(label_vector), config.model, torch.Generator(device=device).manual_seed(seed), device)
-    outputs = [generator(z[i:i + batch_size].to(device), label_vector[i:i + batch_size].to(device)).float().cpu()
-               for i in range(0, len(label_vector), batch_size)]
-    return to_uint8(torch.cat(outputs).numpy())
-
-
-def parse_digit(text: str, num_classes: int) -> int | None:
-    """'all' -> None; '7' -> 7; anything else is a UserError."""
-    if text == "all":
-        return None
-    if not text.isdigit() or int(text) >= num_classes:
-        raise UserError(f"--digit must be 0-{num_classes - 1} or 'all', got '{text}'")
-    return int(text)
-
-
-def sample_grid(generator: torch.nn.Module, config: RunConfig, digit: int | None, count: int, seed: int,
-                columns: int | None = None) -> np.ndarray:
-    """A grid picture (H, W) uint8: `count` samples of one digit, or C rows x `count` columns for all."""
-    if count < 1:
-        raise UserError("-n must be at least 1")
-    classes = config.model.num_classes
-    if digit is not None and not is_conditional(config.model):
-        raise UserError(f"this model ({config.preset}) is unconditional: it cannot be asked for a digit; "
-                        "use --digit all")
-    if digit is None:
-        labels = torch.arange(classes).repeat_interleave(count)
-        columns = count
-    else:
-        labels = torch.full((count,), digit)
-        columns = columns or int(np.ceil(np.sqrt(count)))
-    images = generate(generator, config, one_hot(labels, classes), seed=seed)
-    return make_grid(images, columns=columns)
-
-
-def save_grid(picture: np.ndarray, out: Path, scale: int = 2) -> Path:
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out must end in .png, got '{out}'")
-    return save_png(out, picture, scale=scale)
+def _check_styles(styles: int) -> None:
+    if not 1 <= styles <= MAX_STYLES:
+        raise UserError(f"the number of styles must be between 1 and {MAX_STYLES}, got {styles}")
 
 
 # --- write a number in one hand -------------------------------------------------------------------------
 
 SEPARATORS = ":- "
-MAX_TEXT = 64
+MAX_TEXT = 64  # characters
 
 
 def parse_text(text: str, num_classes: int = 10) -> list[str]:
@@ -92,8 +61,7 @@ def separator_glyph(char: str) -> np.ndarray:
 def write_number(generator: torch.nn.Module, config: RunConfig, text: str, styles: int = 1,
                  seed: int = 0) -> np.ndarray:
     """(styles, len(text), 28, 28) uint8: row r is one writer (one latent for all its digits)."""
-    if styles < 1 or styles > 64:
-        raise UserError("--styles must be between 1 and 64")
+    _check_styles(styles)
     if not is_conditional(config.model):
         raise UserError(f"this model ({config.preset}) is unconditional: it cannot write chosen digits")
     chars = parse_text(text, config.model.num_classes)
@@ -141,10 +109,9 @@ def interpolate(generator: torch.nn.Module, config: RunConfig, start: int, end: 
     label space: the same noise per row, label vector (1-t)·e_start + t·e_end.
     latent space: class `start` fixed, noise walks by slerp from one random latent to another.
     """
-    if steps < 2 or steps > 256:
-        raise UserError("--steps must be between 2 and 256")
-    if styles < 1 or styles > 64:
-        raise UserError("--styles must be between 1 and 64")
+    if not 2 <= steps <= MAX_STEPS:
+        raise UserError(f"an interpolation needs between 2 and {MAX_STEPS} steps, got {steps}")
+    _check_styles(styles)
     classes = config.model.num_classes
     for digit in (start, end):
         if not 0 <= digit < classes:
@@ -156,60 +123,15 @@ def interpolate(generator: torch.nn.Module, config: RunConfig, start: int, end: 
         if not is_conditional(config.model):
             raise UserError("label-space interpolation needs a conditional model")
         z = sample_noise(styles, config.model, rng, device).repeat_interleave(steps, dim=0)
-        eye = torch.eye(classes)
-        label_vector = ((1 - fractions)[:, None] * eye[start] + fractions[:, None] * eye[end]).repeat(styles, 1)
+        label_vector = label_mix(start, end, fractions, classes).repeat(styles, 1)
     elif space == "latent":
         first = sample_noise(styles, config.model, rng, device)
         second = sample_noise(styles, config.model, rng, device)
         z = slerp(first, second, fractions.to(device)).reshape(styles * steps, -1)
         label_vector = one_hot(torch.full((styles * steps,), start), classes)
     else:
-        raise UserError(f"--space must be label or latent, got '{space}'")
+        raise UserError(f"interpolation space must be label or latent, got '{space}'")
     return generate(generator, config, label_vector, z=z).reshape(styles, steps, 28, 28)
-
-
-def save_gif(path: Path, frames: list[np.ndarray], fps: float, scale: int = 2, loop: bool = True) -> Path:
-    """Frames (H, W) uint8 -> an animated GIF, enlarged by `scale`."""
-    from PIL import Image
-
-    if fps <= 0:
-        raise UserError("--fps must be positive")
-    pictures = [Image.fromarray(frame, mode="L").resize((frame.shape[1] * scale, frame.shape[0] * scale),
-                                                        Image.Resampling.NEAREST) for frame in frames]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=int(round(1000 / fps)),
-                     loop=0 if loop else 1, optimize=False)
-    return path
-
-
-def save_frames(out: Path, frames: list[np.ndarray], fps: float, scale: int = 2) -> Path:
-    """Write frames as a GIF (.gif), an MP4 (.mp4, needs ffmpeg), a PNG (.png: first frame) or a folder."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    suffix = out.suffix.lower()
-    if suffix == ".gif":
-        return save_gif(out, frames, fps, scale)
-    if suffix == ".mp4":
-        ffmpeg = shutil.which("ffmpeg")
-        if ffmpeg is None:
-            raise UserError("writing .mp4 needs ffmpeg (apt-get install ffmpeg); use .gif or a folder instead")
-        with tempfile.TemporaryDirectory() as tmp:
-            for index, frame in enumerate(frames):
-                save_png(Path(tmp) / f"frame-{index:05d}.png", frame, scale=scale)
-            command = [ffmpeg, "-loglevel", "error", "-y", "-framerate", str(fps), "-i", f"{tmp}/frame-%05d.png",
-                       "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", str(out)]
-            result = subprocess.run(command, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise UserError(f"ffmpeg failed: {result.stderr.strip()[:200]}")
-        return out
-    if suffix:
-        raise UserError(f"--out must be a .gif, .mp4 or a folder, got '{out}'")
-    out.mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(frames):
-        save_png(out / f"frame-{index:05d}.png", frame, scale=scale)
-    return out
 
 
 # --- the clock ------------------------------------------------------------------------------------------
@@ -218,10 +140,10 @@ def parse_time(text: str) -> int:
     """'HH:MM' or 'HH:MM:SS' (24 h) -> seconds since midnight."""
     parts = text.split(":")
     if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
-        raise UserError(f"--time must be HH:MM or HH:MM:SS, got '{text}'")
+        raise UserError(f"'{text}' is not a time in the form HH:MM or HH:MM:SS")
     hours, minutes, seconds = (int(p) for p in (parts + ["00"])[:3])
     if hours > 23 or minutes > 59 or seconds > 59:
-        raise UserError(f"--time {text} is not a time of day")
+        raise UserError(f"{text} is not a time of day")
     return hours * 3600 + minutes * 60 + seconds
 
 
@@ -233,9 +155,8 @@ def _clock_digits(second: int) -> list[int]:
 def clock_label_vectors(second: int, t: float, classes: int) -> torch.Tensor:
     """(6, C) label vectors of HHMMSS at `second`, a fraction t ∈ [0, 1] into the crossfade from second - 1:
     a digit that changed is (1-e)·e_old + e·e_new with the cosine ease e = (1 - cos(pi·t)) / 2."""
-    eye = torch.eye(classes)
     ease = float((1 - np.cos(np.pi * min(max(t, 0.0), 1.0))) / 2)
-    return torch.stack([eye[new] if old == new else (1 - ease) * eye[old] + ease * eye[new]
+    return torch.stack([label_mix(old, new, 1.0 if old == new else ease, classes)
                         for old, new in zip(_clock_digits(second - 1), _clock_digits(second), strict=True)])
 
 
@@ -250,10 +171,10 @@ def clock_frames(generator: torch.nn.Module, config: RunConfig, start_seconds: i
                  fade: float = 0.5, seed: int = 0) -> list[np.ndarray]:
     """Frames of an HH:MM:SS clock ticking for `duration` seconds from `start_seconds`; the digits that change
     crossfade in label space over `fade` seconds (see clock_label_vectors). One writer draws every digit."""
-    if duration < 1 or duration > 3600:
-        raise UserError("--seconds must be between 1 and 3600")
-    if fps <= 0 or fps > 60:
-        raise UserError("--fps must be in (0, 60]")
+    if not 1 <= duration <= MAX_SECONDS:
+        raise UserError(f"a clock runs between 1 and {MAX_SECONDS} seconds, got {duration}")
+    if not 0 < fps <= MAX_FPS:
+        raise UserError(f"frames per second must be in (0, {MAX_FPS:g}], got {fps}")
     if not is_conditional(config.model):
         raise UserError("the clock needs a conditional model")
     device = next(generator.parameters()).device
@@ -288,10 +209,9 @@ def parse_scales(text: str) -> list[float]:
         else:
             values = [float(p) for p in parts]
     except ValueError:
-        raise UserError(f"--scales must be numbers like 0,0.5,1 or a range like 0,0.25,...,2.25; got '{text}'"
-                        ) from None
-    if not values or len(values) > 64:
-        raise UserError("--scales must list 1 to 64 values")
+        raise UserError(f"'{text}' is not a list of scales like 0,0.5,1 or a range like 0,0.25,...,2.25") from None
+    if not values or len(values) > MAX_SCALES:
+        raise UserError(f"give 1 to {MAX_SCALES} scales, got {len(values)}")
     return values
 
 
@@ -300,8 +220,7 @@ def intensity(generator: torch.nn.Module, config: RunConfig, digit: int, scales:
     """(styles, len(scales), 28, 28): the digit drawn with label vector s·e_digit for each scale s."""
     if not is_conditional(config.model):
         raise UserError("intensity needs a conditional model")
-    if styles < 1 or styles > 64:
-        raise UserError("--styles must be between 1 and 64")
+    _check_styles(styles)
     classes = config.model.num_classes
     device = next(generator.parameters()).device
     z = sample_noise(styles, config.model, torch.Generator(device=device).manual_seed(seed), device)
@@ -314,8 +233,8 @@ def intensity(generator: torch.nn.Module, config: RunConfig, digit: int, scales:
 
 def parse_label_counts(spec: str | None, total: int, num_classes: int) -> np.ndarray:
     """Per-class counts: balanced over `total` unless spec gives 'digit:count,...' or 'digit,digit,...'."""
-    if total < 1 or total > 1_000_000:
-        raise UserError("--n must be between 1 and 1,000,000")
+    if not 1 <= total <= MAX_EXPORT:
+        raise UserError(f"a data set holds between 1 and {MAX_EXPORT:,} images, got {total}")
     counts = np.zeros(num_classes, dtype=np.int64)
     if spec is None:
         counts[:] = total // num_classes
@@ -334,26 +253,29 @@ def parse_label_counts(spec: str | None, total: int, num_classes: int) -> np.nda
         if (counts < 0).any():
             raise ValueError
     except (ValueError, IndexError):
-        raise UserError(f"--labels must be like '3,5,8' or '0:100,7:900' with digits 0-{num_classes - 1}; "
-                        f"got '{spec}'") from None
+        raise UserError(f"'{spec}' is not a label list like '3,5,8' or '0:100,7:900' with digits "
+                        f"0-{num_classes - 1}") from None
     if counts.sum() == 0:
-        raise UserError("--labels asks for no images")
+        raise UserError(f"'{spec}' asks for no images")
     return counts
+
+
+EXPORT_FORMATS = ("npz", "idx", "png")
 
 
 def export_dataset(generator: torch.nn.Module, config: RunConfig, counts: np.ndarray, out: Path, fmt: str,
                    seed: int, source: str) -> dict:
     """Generate counts[c] images of each class c and write them as npz / idx / png, plus manifest.json."""
-    import json
+    import io
 
-    from digitgan.data.idx import write_idx
+    from digitgan.data.idx import idx_bytes
 
-    if fmt not in ("npz", "idx", "png"):
-        raise UserError(f"--format must be npz, idx or png, got '{fmt}'")
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, got '{fmt}'")
     if not is_conditional(config.model):
         raise UserError("export writes labelled data and needs a conditional model")
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"{out} exists and is not empty; choose a new --out (nothing is overwritten)")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"{out} exists and is not an empty folder; choose a new one (nothing is overwritten)")
     classes = config.model.num_classes
     labels = np.repeat(np.arange(classes), counts)
     order = np.random.default_rng(seed).permutation(len(labels))
@@ -362,10 +284,12 @@ def export_dataset(generator: torch.nn.Module, config: RunConfig, counts: np.nda
     out.mkdir(parents=True, exist_ok=True)
     class_names = [str(c) for c in range(classes)]
     if fmt == "npz":
-        np.savez_compressed(out / "synthetic.npz", images=images, labels=labels, class_names=np.array(class_names))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=images, labels=labels, class_names=np.array(class_names))
+        atomic_write(out / "synthetic.npz", buffer.getvalue())
     elif fmt == "idx":
-        write_idx(out / "train-images-idx3-ubyte.gz", images, compress=True)
-        write_idx(out / "train-labels-idx1-ubyte.gz", labels.astype(np.uint8), compress=True)
+        atomic_write(out / "train-images-idx3-ubyte.gz", idx_bytes(images, compress=True))
+        atomic_write(out / "train-labels-idx1-ubyte.gz", idx_bytes(labels.astype(np.uint8), compress=True))
     else:
         for name in class_names:
             (out / name).mkdir()
@@ -374,5 +298,5 @@ def export_dataset(generator: torch.nn.Module, config: RunConfig, counts: np.nda
     manifest = {"model": source, "preset": config.preset, "seed": seed, "format": fmt, "count": int(len(labels)),
                 "per_class": {name: int(c) for name, c in zip(class_names, counts, strict=True)},
                 "load_with": f"digitgan.data.load_dataset('{out / 'synthetic.npz' if fmt == 'npz' else out}')"}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_json(out / "manifest.json", manifest)
     return manifest

@@ -7,7 +7,6 @@ parameter is ever used as a path: the only files read are the model's, chosen at
 """
 
 import base64
-import io
 import json
 import threading
 from importlib import resources
@@ -18,19 +17,20 @@ import numpy as np
 import torch
 from fastapi import Query
 
-from digitgan.checkpoint import find_model_dir, load_generator
 from digitgan.errors import UserError
 from digitgan.explore import (
     SEPARATORS,
     clock_label_vectors,
     clock_picture,
-    generate,
     interpolate,
-    make_grid,
+    parse_time,
     rows_picture,
     write_number,
 )
+from digitgan.exported import find_model_dir, load_generator
+from digitgan.files import png_bytes
 from digitgan.models import is_conditional, one_hot, sample_noise
+from digitgan.sampling import digit_grid, generate, label_mix
 
 MAX_QUERY = 512
 TEXT_PATTERN = r"^[0-9: \-]{1,32}$"
@@ -39,31 +39,45 @@ Digit = Annotated[int, Query(ge=0, le=9, description="a digit 0-9")]
 Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
-def png_bytes(picture: np.ndarray, scale: int = 2) -> bytes:
-    from PIL import Image
+def png(picture: np.ndarray, scale: int = 2) -> Any:
+    from fastapi.responses import Response
 
-    image = Image.fromarray(np.ascontiguousarray(picture), mode="L")
-    if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return Response(png_bytes(picture, scale), media_type="image/png")
+
+
+SUMMARY_KEYS = ("accuracy", "fcd", "kid", "precision", "recall", "coverage", "broken", "classifier_score", "cas")
+
+
+def evaluation_summary(report: dict | None) -> dict | None:
+    """The figures the page shows from an evaluation report, the model's beside the real floor's."""
+    if report is None:
+        return None
+    return {"n_per_class": report.get("n_per_class"),
+            "model": {k: report["model"].get(k) for k in SUMMARY_KEYS if k in report["model"]},
+            "real_floor": {k: report["real_floor"].get(k) for k in SUMMARY_KEYS if k in report["real_floor"]}}
+
+
+def read_report(model_dir: Path) -> dict | None:
+    """The model's evaluation report: report.json beside the model (the shipped one), else RUN/eval/report.json."""
+    for path in (model_dir / "report.json", model_dir.parent / "eval" / "report.json"):
+        if path.is_file():
+            try:
+                return json.loads(path.read_text())
+            except (OSError, ValueError):
+                return None  # an unreadable report only hides the evaluation panel
+    return None
 
 
 def create_app(model: Path | None = None) -> Any:
     """The ASGI app for one model directory (default: the model shipped with digitgan)."""
-    from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi import FastAPI, Request
+    from fastapi.responses import HTMLResponse, JSONResponse
 
     from digitgan.pretrained import default_model_dir
 
     model_dir = find_model_dir(model) if model is not None else default_model_dir()
     generator, config, raw = load_generator(model_dir)
-    lock = threading.Lock()
-    report_path = model_dir / "report.json"
-    if not report_path.exists():
-        report_path = model_dir.parent / "eval" / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else None
+    report = read_report(model_dir)
     conditional = is_conditional(config.model)
 
     app = FastAPI(title="digitgan", version="1", docs_url=None, redoc_url=None,
@@ -75,19 +89,6 @@ def create_app(model: Path | None = None) -> Any:
             return JSONResponse({"detail": f"query longer than {MAX_QUERY} characters"}, status_code=414)
         return await call_next(request)
 
-    def run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - serialises model calls
-        try:
-            with lock, torch.no_grad():
-                return function(*args, **kwargs)
-        except UserError as error:
-            raise HTTPException(status_code=422, detail=str(error)) from None
-
-    def need_conditional() -> None:
-        if not conditional:
-            raise HTTPException(status_code=422, detail="this model is unconditional: it cannot draw chosen digits")
-
-    png = "image/png"
-
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return (resources.files("digitgan") / "web" / "index.html").read_text()
@@ -98,70 +99,79 @@ def create_app(model: Path | None = None) -> Any:
 
     @app.get("/api/model", summary="the model's configuration and evaluation summary")
     def model_info() -> dict:
-        summary = None
-        if report is not None:
-            summary = {"n_per_class": report.get("n_per_class"),
-                       "model": {k: report["model"].get(k) for k in ("accuracy", "fcd", "kid", "precision",
-                                                                     "recall", "classifier_score")},
-                       "real_floor": {k: report["real_floor"].get(k) for k in ("accuracy", "fcd", "kid",
-                                                                               "precision", "recall",
-                                                                               "classifier_score")}}
         return {"preset": config.preset, "step": raw.get("step"), "images_seen": raw.get("images_seen"),
-                "conditional": conditional, "model": raw.get("model"), "evaluation": summary}
+                "conditional": conditional, "model": raw.get("model"), "evaluation": evaluation_summary(report)}
+
+    add_drawing_routes(app, generator, config)
+    return app
+
+
+def add_drawing_routes(app: Any, generator: torch.nn.Module, config: Any) -> None:
+    """The endpoints that draw: write, sample, interpolate, mix, clock. One model call at a time (a lock), so
+    concurrent requests queue instead of oversubscribing the CPU threads."""
+    from fastapi import HTTPException, Request
+    from fastapi.responses import JSONResponse, Response
+
+    lock = threading.Lock()
+    image_png = {200: {"content": {"image/png": {}}}}
+
+    def run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - serialises model calls
+        try:
+            with lock, torch.no_grad():
+                return function(*args, **kwargs)
+        except UserError as error:
+            raise HTTPException(status_code=422, detail=str(error)) from None
+
+    def need_conditional() -> None:
+        if not is_conditional(config.model):
+            raise HTTPException(status_code=422, detail="this model is unconditional: it cannot draw chosen digits")
 
     @app.get("/api/write", summary="a number handwritten, one writer per row", response_class=Response,
-             responses={200: {"content": {png: {}}}})
+             responses=image_png)
     def write(text: Annotated[str, Query(pattern=TEXT_PATTERN, description="digits, ':', '-', space")],
               styles: Annotated[int, Query(ge=1, le=16)] = 1, seed: Seed = 0) -> Response:
         need_conditional()
         if all(ch in SEPARATORS for ch in text):
             raise HTTPException(status_code=422, detail="text has no digit")
-        cells = run(write_number, generator, config, text, styles=styles, seed=seed)
-        return Response(png_bytes(rows_picture(cells)), media_type=png)
+        return png(rows_picture(run(write_number, generator, config, text, styles=styles, seed=seed)))
 
     @app.get("/api/sample", summary="a grid of one digit (PNG, or JSON with base64 PNGs)", response_class=Response,
-             responses={200: {"content": {png: {}, "application/json": {}}}})
+             responses={200: {"content": {"image/png": {}, "application/json": {}}}})
     def sample(request: Request, digit: Digit, n: Annotated[int, Query(ge=1, le=256)] = 16,
                seed: Seed = 0) -> Response:
         need_conditional()
-        images = run(generate, generator, config, one_hot(torch.full((n,), digit), config.model.num_classes),
-                     seed=seed)
         if "application/json" in request.headers.get("accept", ""):
-            encoded = [base64.b64encode(png_bytes(image, scale=1)).decode() for image in images]
+            images = run(generate, generator, config, one_hot(torch.full((n,), digit), config.model.num_classes),
+                         seed=seed)
+            encoded = [base64.b64encode(png_bytes(image)).decode() for image in images]
             return JSONResponse({"digit": digit, "seed": seed, "images": encoded})
-        return Response(png_bytes(make_grid(images, columns=int(np.ceil(np.sqrt(n))))), media_type=png)
+        return png(run(digit_grid, generator, config, digit, n, seed))
 
     @app.get("/api/interpolate", summary="label-space morph from one digit to another", response_class=Response,
-             responses={200: {"content": {png: {}}}})
+             responses=image_png)
     def morph(start: Annotated[int, Query(alias="from", ge=0, le=9)], to: Digit,
               steps: Annotated[int, Query(ge=2, le=64)] = 10, styles: Annotated[int, Query(ge=1, le=8)] = 1,
               seed: Seed = 0) -> Response:
         need_conditional()
-        frames = run(interpolate, generator, config, start, to, steps, "label", styles=styles, seed=seed)
-        return Response(png_bytes(rows_picture(frames)), media_type=png)
+        return png(rows_picture(run(interpolate, generator, config, start, to, steps, "label", styles=styles,
+                                    seed=seed)))
 
     @app.get("/api/mix", summary="one digit drawn with the label vector (1-t)·e_from + t·e_to",
-             response_class=Response, responses={200: {"content": {png: {}}}})
+             response_class=Response, responses=image_png)
     def mix(start: Annotated[int, Query(alias="from", ge=0, le=9)], to: Digit,
             t: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5, seed: Seed = 0) -> Response:
         need_conditional()
-        eye = torch.eye(config.model.num_classes)
-        label_vector = ((1 - t) * eye[start] + t * eye[to])[None]
-        image = run(generate, generator, config, label_vector, seed=seed)
-        return Response(png_bytes(image[0], scale=4), media_type=png)
+        label_vector = label_mix(start, to, t, config.model.num_classes)[None]
+        return png(run(generate, generator, config, label_vector, seed=seed)[0], scale=4)
 
     @app.get("/api/clock", summary="the clock at HH:MM:SS, a fraction `fade` into the crossfade from the "
-             "previous second", response_class=Response, responses={200: {"content": {png: {}}}})
+             "previous second", response_class=Response, responses=image_png)
     def clock(time: Annotated[str, Query(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")],
               fade: Annotated[float, Query(ge=0.0, le=1.0)] = 1.0, seed: Seed = 0) -> Response:
         need_conditional()
-        hours, minutes, seconds = (int(part) for part in time.split(":"))
-        label_vector = clock_label_vectors(hours * 3600 + minutes * 60 + seconds, fade, config.model.num_classes)
+        label_vector = clock_label_vectors(parse_time(time), fade, config.model.num_classes)
         writer = sample_noise(1, config.model, torch.Generator().manual_seed(seed)).expand(6, -1)
-        digits = run(generate, generator, config, label_vector, z=writer)
-        return Response(png_bytes(clock_picture(digits)), media_type=png)
-
-    return app
+        return png(clock_picture(run(generate, generator, config, label_vector, z=writer)))
 
 
 def serve(model: Path | None, host: str, port: int) -> None:

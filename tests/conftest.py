@@ -57,7 +57,7 @@ def _deterministic_torch():
 
 def tiny_config(preset: str = "fast", **train_changes):
     """A preset shrunk to a few thousand weights so a step takes milliseconds."""
-    from digitgan.config import load_preset
+    from digitgan.config import RunConfig, load_preset
 
     config = load_preset(preset)
     model = config.model
@@ -71,9 +71,10 @@ def tiny_config(preset: str = "fast", **train_changes):
     config.train.g_batch_multiplier = min(config.train.g_batch_multiplier, 2)
     config.train.log_every = 2
     config.train.checkpoint_every = 0
+    config.train.eval_every = 0  # tiny data sets have no reference classifier
     for key, value in train_changes.items():
         setattr(config.train, key, value)
-    return config
+    return RunConfig.from_dict(config.to_dict())  # checked, as every config reaching the trainer is
 
 
 @pytest.fixture
@@ -83,3 +84,15 @@ def tiny_npz(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.npz"
     np.savez(path, x_train=images, y_train=labels, x_test=test_images, y_test=test_labels)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A fast-preset run of 4 steps on tiny data: the model the exploration, serve and CLI tests draw with."""
+    from digitgan.training import train
+
+    folder = tmp_path_factory.mktemp("tiny-run")
+    images, labels = tiny_arrays(96)
+    np.savez(folder / "tiny.npz", x_train=images, y_train=labels, x_test=images[:16], y_test=labels[:16])
+    train(tiny_config(dataset=str(folder / "tiny.npz"), steps=4), folder / "run", quiet=True)
+    return folder / "run"

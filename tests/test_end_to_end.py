@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from digitgan.checkpoint import load_generator
 from digitgan.config import load_preset
 from digitgan.data import load_dataset
-from digitgan.explore import generate
+from digitgan.exported import load_generator
 from digitgan.models import one_hot
-from digitgan.train import train
+from digitgan.sampling import generate
+from digitgan.training import train
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from digitgan.serve import create_app
-from digitgan.train import train
+from digitgan.training import train
 from tests.conftest import tiny_arrays, tiny_config
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from digitgan.errors import UserError
+from digitgan.files import atomic_write
 
 # IDX type byte -> numpy big-endian dtype.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -56,11 +57,16 @@ def read_idx(path: Path, fix_hint: str = "replace the file") -> np.ndarray:
     return parse_idx(read_bytes(path, fix_hint), path, fix_hint)
 
 
-def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> None:
-    """Write a uint8/int8 array as IDX (gzip when `compress`)."""
+def idx_bytes(array: np.ndarray, compress: bool = False) -> bytes:
+    """A uint8/int8 array encoded as IDX (gzipped when `compress`)."""
     array = np.ascontiguousarray(array)
     if array.dtype not in _DTYPE_CODES:
         raise ValueError(f"IDX writer supports uint8/int8, got {array.dtype}")
     header = bytes([0, 0, _DTYPE_CODES[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     blob = header + array.tobytes()
-    path.write_bytes(gzip.compress(blob, mtime=0) if compress else blob)
+    return gzip.compress(blob, mtime=0) if compress else blob
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
+    """Write a uint8/int8 array as an IDX file (atomically; gzip when `compress`)."""
+    return atomic_write(path, idx_bytes(array, compress))

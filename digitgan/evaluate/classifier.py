@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from digitgan.errors import UserError
+from digitgan.files import atomic_write, write_json
+from digitgan.sampling import from_uint8
 
 FEATURE_DIM = 128
 
@@ -75,12 +77,6 @@ def _shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> 
     return padded[:, :, offsets[0]:offsets[0] + 28, offsets[1]:offsets[1] + 28]
 
 
-def to_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(N,28,28) uint8 -> (N,1,28,28) float in [-1, 1]."""
-    tensor = torch.as_tensor(images_uint8)
-    return tensor.float().div(127.5).sub(1.0).unsqueeze(1)
-
-
 @torch.no_grad()
 def predict(model: ReferenceClassifier, images_uint8: np.ndarray,
             batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +84,7 @@ def predict(model: ReferenceClassifier, images_uint8: np.ndarray,
     model.eval()
     logits, features = [], []
     for start in range(0, len(images_uint8), batch_size):
-        x = to_input(images_uint8[start:start + batch_size])
+        x = from_uint8(images_uint8[start:start + batch_size])
         feature = model.features(x)
         features.append(feature.double().numpy())
         logits.append(model.head(feature).numpy())
@@ -101,7 +97,7 @@ def train_reference(train_images: np.ndarray, train_labels: np.ndarray, num_clas
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     model = ReferenceClassifier(num_classes, recipe.width)
-    images = to_input(train_images)
+    images = from_uint8(train_images)
     labels = torch.as_tensor(train_labels)
     steps_per_epoch = len(images) // recipe.batch_size
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
@@ -149,13 +145,13 @@ def weights_dir() -> Path:
 
 
 def save_reference(model: ReferenceClassifier, dataset: str, recipe: Recipe, card: dict, directory: Path) -> Path:
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     directory.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / f"{dataset}.safetensors"))
+    atomic_write(directory / f"{dataset}.safetensors", save({k: v.contiguous() for k, v in model.state_dict().items()}))
     card = {"dataset": dataset, "recipe": asdict(recipe), "feature_layer": "embed (BatchNorm1d output, pre-ReLU)",
             "feature_dim": FEATURE_DIM, **card}
-    (directory / f"{dataset}.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_json(directory / f"{dataset}.json", card)
     return directory / f"{dataset}.safetensors"
 
 

@@ -8,9 +8,9 @@ import torch
 from digitgan.data import load_dataset
 from digitgan.evaluate.classifier import load_reference, predict, reference_name
 from digitgan.evaluate.metrics import fcd
-from digitgan.explore import generate
 from digitgan.models import is_conditional, one_hot
 from digitgan.models.inference import for_inference
+from digitgan.sampling import generate
 
 
 class LightEvaluator:

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from digitgan.checkpoint import load_generator
 from digitgan.data import load_dataset
 from digitgan.errors import UserError
 from digitgan.evaluate.classifier import Recipe, load_reference, predict, reference_name, train_reference
@@ -27,8 +26,10 @@ from digitgan.evaluate.metrics import (
     kid,
     precision_recall_density_coverage,
 )
-from digitgan.explore import generate
+from digitgan.exported import load_generator
+from digitgan.files import pyplot, save_figure, write_json, write_text
 from digitgan.models import is_conditional, one_hot
+from digitgan.sampling import generate
 
 FLOOR_SIZE = 10000
 
@@ -109,9 +110,8 @@ def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = 
         "seconds": round(time.monotonic() - started, 1),
     }
     out = run / "eval"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(render_markdown(report) + "\n")
+    write_json(out / "report.json", report)
+    write_text(out / "report.md", render_markdown(report))
     if conditional:
         plot_confusion(np.asarray(model_scores["confusion"]), out / "confusion.png")
     return report
@@ -173,11 +173,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
 
 
 def plot_confusion(confusion: np.ndarray, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rates = confusion / confusion.sum(1, keepdims=True).clip(min=1)
     figure, axis = plt.subplots(figsize=(5.5, 5))
     axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
@@ -191,29 +187,36 @@ def plot_confusion(confusion: np.ndarray, path: Path) -> Path:
     axis.set_yticks(range(len(rates)))
     axis.set_title("conditional confusion (%)")
     figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=90)
 
 
-def compare_runs(runs: list[Path]) -> str:
-    """One markdown table: a row per run (from RUN/eval/report.json), plus the real-data floor row."""
+def compare_runs(runs: list[Path], markdown: bool = False) -> str:
+    """One table, a row per run (from RUN/eval/report.json) plus the real-data floor row: aligned text for a
+    terminal, or markdown."""
     reports = []
     for run in runs:
         path = run / "eval" / "report.json"
         if not path.is_file():
-            raise UserError(f"{run} has no eval/report.json; run `digitgan evaluate {run}` first")
-        reports.append(json.loads(path.read_text()))
+            raise UserError(f"{run} has no eval/report.json; evaluate it first (digitgan evaluate {run})")
+        try:
+            reports.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as error:
+            raise UserError(f"{path} is unreadable ({error})") from None
     keys = [(label, key, fmt) for label, key, fmt in ROWS
             if key != "intra_class_diversity" and any(key in r["model"] for r in reports)]
-    header = "| run | preset | step | n | " + " | ".join(label for label, _, _ in keys) + " |"
-    lines = [header, "|---" * (4 + len(keys)) + "|"]
-    for report in reports:
-        lines.append(f"| {report['run']} | {report['preset']} | {report['step']} | {report['model']['n']} | "
-                     + " | ".join(_cell(report["model"], key, fmt) for _, key, fmt in keys) + " |")
+    header = ["run", "preset", "step", "n", *(label for label, _, _ in keys)]
+    rows = [[str(r["run"]), str(r["preset"]), str(r["step"]), str(r["model"]["n"]),
+             *(_cell(r["model"], key, fmt) for _, key, fmt in keys)] for r in reports]
     floor = reports[0]["real_floor"]
-    lines.append(f"| real floor ({reports[0]['dataset']}) | — | — | {floor['n']} | "
-                 + " | ".join(_cell(floor, key, fmt) for _, key, fmt in keys) + " |")
+    rows.append([f"real floor ({reports[0]['dataset']})", "—", "—", str(floor["n"]),
+                 *(_cell(floor, key, fmt) for _, key, fmt in keys)])
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+    else:
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                 for row in [header, *rows]]
     if len({r["n_per_class"] for r in reports}) > 1 or len({r["dataset"] for r in reports}) > 1:
         lines.append("\nWarning: these reports differ in sample count or data set; their numbers do not compare.")
     return "\n".join(lines)

@@ -1,16 +1,42 @@
-"""Model registry: build G and D from a ModelConfig; noise and label helpers shared by train/sample/explore."""
+"""Model registry: build G and D from a ModelConfig; noise and label helpers shared by training and sampling.
+
+Every choice a ModelConfig names is a key of one registry here (`CHOICES`), which the config checks against.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import torch
 
-from digitgan.config import ModelConfig
+from digitgan.errors import UserError
 from digitgan.models.conditioning import D_CONDITIONING, G_CONDITIONING
-from digitgan.models.discriminator import Discriminator
-from digitgan.models.generator import G_BODIES, Generator
+from digitgan.models.discriminator import D_BODIES, D_NORMS, D_POOLS, Discriminator
+from digitgan.models.generator import ACTIVATIONS, G_BODIES, G_NORMS, OUTPUTS, Generator
 
-__all__ = ["D_CONDITIONING", "G_BODIES", "G_CONDITIONING", "Discriminator", "Generator", "build_discriminator",
-           "build_generator", "is_conditional", "one_hot", "sample_noise"]
+if TYPE_CHECKING:
+    from digitgan.config import ModelConfig
+
+__all__ = ["CHOICES", "D_CONDITIONING", "G_BODIES", "G_CONDITIONING", "NOISES", "Discriminator", "Generator",
+           "build_discriminator", "build_generator", "check_buildable", "is_conditional", "load_weights", "one_hot",
+           "sample_noise"]
+
+
+def _normal(count: int, z_dim: int, generator: torch.Generator | None, device: torch.device | str) -> torch.Tensor:
+    return torch.randn(count, z_dim, generator=generator, device=device)
+
+
+def _uniform(count: int, z_dim: int, generator: torch.Generator | None, device: torch.device | str) -> torch.Tensor:
+    return torch.rand(count, z_dim, generator=generator, device=device) * 2.0 - 1.0
+
+
+NOISES = {"normal": _normal, "uniform": _uniform}  # uniform in [-1, 1): the Keras ACGAN's noise
+
+CHOICES: dict[str, dict] = {
+    "noise": NOISES, "g_body": G_BODIES, "g_cond": G_CONDITIONING, "g_norm": G_NORMS, "g_act": ACTIVATIONS,
+    "g_out": OUTPUTS, "d_body": D_BODIES, "d_cond": D_CONDITIONING, "d_pool": D_POOLS, "d_norm": D_NORMS,
+}
 
 
 def build_generator(config: ModelConfig) -> Generator:
@@ -27,14 +53,45 @@ def is_conditional(config: ModelConfig) -> bool:
 
 def sample_noise(count: int, config: ModelConfig, generator: torch.Generator | None = None,
                  device: torch.device | str = "cpu") -> torch.Tensor:
-    """(count, z_dim) float32: standard normal, or uniform in [-1, 1) (the Keras ACGAN's noise)."""
-    if config.noise == "uniform":
-        return torch.rand(count, config.z_dim, generator=generator, device=device) * 2.0 - 1.0
-    if config.noise == "normal":
-        return torch.randn(count, config.z_dim, generator=generator, device=device)
-    raise ValueError(f"unknown noise '{config.noise}'; choose normal or uniform")
+    """(count, z_dim) float32: standard normal, or uniform in [-1, 1) (config.noise)."""
+    return NOISES[config.noise](count, config.z_dim, generator, device)
 
 
 def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """labels (N,) int -> (N, num_classes) float32 one-hot label vectors."""
     return torch.nn.functional.one_hot(labels, num_classes).to(torch.float32)
+
+
+def check_buildable(config: ModelConfig) -> None:
+    """Build G and D shapes-only (no memory) and run one sample through: UserError if they do not fit together,
+    G does not draw (N, 1, 28, 28), or a network exceeds MAX_PARAMETERS."""
+    from digitgan.config import MAX_PARAMETERS
+
+    try:
+        with torch.device("meta"):
+            generator, discriminator = Generator(config), Discriminator(config)
+            z, label_vector = torch.zeros(2, config.z_dim), torch.zeros(2, config.num_classes)
+            images = generator(z, label_vector)
+            if tuple(images.shape[1:]) != (1, 28, 28):
+                raise UserError(f"the generator draws {tuple(images.shape[1:])} images, not (1, 28, 28); a conv "
+                                "generator needs exactly two scale-2 stages (7 -> 14 -> 28)")
+            discriminator(images, label_vector)
+    except UserError:
+        raise
+    except (RuntimeError, ValueError) as error:
+        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise UserError(f"this model does not build: {first}") from None
+    for name, network in (("generator", generator), ("discriminator", discriminator)):
+        count = sum(p.numel() for p in network.parameters())
+        if count > MAX_PARAMETERS:
+            raise UserError(f"the {name} would have {count:,} parameters, more than {MAX_PARAMETERS:,}; "
+                            "choose smaller widths")
+
+
+def load_weights(module: torch.nn.Module, state_dict: dict[str, torch.Tensor], what: str, source: Path) -> None:
+    """load_state_dict with a one-line UserError when the shapes or names do not fit."""
+    try:
+        module.load_state_dict(state_dict)
+    except RuntimeError as error:
+        first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
+        raise UserError(f"{source}: {what} weights do not fit this model ({first[:200]})") from None

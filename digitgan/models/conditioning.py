@@ -8,11 +8,14 @@ D side: a set of switches a discriminator composes: inject the label before the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from digitgan.config import ModelConfig
+if TYPE_CHECKING:
+    from digitgan.config import ModelConfig
+
 
 
 class HadamardConditioning(nn.Module):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from digitgan.config import ModelConfig
 from digitgan.models.conditioning import D_CONDITIONING
 from digitgan.models.thin_conv import ThinConv2d
+
+if TYPE_CHECKING:
+    from digitgan.config import ModelConfig
+
+D_BODIES = {"conv": "convolution stages (d_stages)", "mlp": "the flat image into dense layers"}
+D_POOLS = {"flatten": nn.Identity, "gap": lambda: nn.AdaptiveAvgPool2d(1)}
+D_NORMS = {"none": lambda channels: None, "batch": nn.BatchNorm2d}
 
 
 class Discriminator(nn.Module):
@@ -16,10 +24,6 @@ class Discriminator(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        if config.d_cond not in D_CONDITIONING:
-            raise ValueError(f"unknown d_cond '{config.d_cond}'; choose from {', '.join(D_CONDITIONING)}")
-        if config.d_body not in ("mlp", "conv"):
-            raise ValueError(f"unknown d_body '{config.d_body}'; choose from mlp, conv")
         self.cond = D_CONDITIONING[config.d_cond]
         sn = spectral_norm if config.spectral_norm else (lambda module: module)
 
@@ -28,13 +32,14 @@ class Discriminator(nn.Module):
         if config.d_body == "conv":
             for out_channels, kernel, stride in config.d_stages:
                 layers.append(sn(ThinConv2d(channels, out_channels, kernel, stride, padding=(kernel - 1) // 2)))
-                if config.d_norm == "batch":
-                    layers.append(nn.BatchNorm2d(out_channels))
+                norm = D_NORMS[config.d_norm](out_channels)
+                if norm is not None:
+                    layers.append(norm)
                 layers.append(nn.LeakyReLU(0.2))
                 if config.d_dropout:
                     layers.append(nn.Dropout(config.d_dropout))
                 channels = out_channels
-        layers.append(nn.AdaptiveAvgPool2d(1) if config.d_pool == "gap" and config.d_body == "conv" else nn.Identity())
+        layers.append(D_POOLS[config.d_pool]() if config.d_body == "conv" else nn.Identity())
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
         with torch.no_grad():

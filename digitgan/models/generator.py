@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
-from digitgan.config import ModelConfig
 from digitgan.models.conditioning import G_CONDITIONING
 from digitgan.models.thin_conv import ThinConv2d
 
-
-def activation(name: str) -> nn.Module:
-    return {"relu": nn.ReLU(), "lrelu": nn.LeakyReLU(0.2)}[name]
-
-
-def output_activation(name: str) -> nn.Module:
-    # sigmoid models (the DCGAN notebook) draw in [0, 1]; 2*sigmoid(x)-1 = tanh(x/2) keeps our [-1, 1] contract.
-    return {"tanh": nn.Tanh(), "sigmoid": _RescaledSigmoid()}[name]
+if TYPE_CHECKING:
+    from digitgan.config import ModelConfig
 
 
 class _RescaledSigmoid(nn.Module):
+    # sigmoid models (the DCGAN notebook) draw in [0, 1]; 2*sigmoid(x)-1 = tanh(x/2) keeps our [-1, 1] contract.
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(x) * 2.0 - 1.0
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "lrelu": lambda: nn.LeakyReLU(0.2)}
+OUTPUTS = {"tanh": nn.Tanh, "sigmoid": _RescaledSigmoid}
+G_NORMS = {"batch": nn.BatchNorm2d, "none": lambda channels: nn.Identity()}
+
+
+def activation(name: str) -> nn.Module:
+    return ACTIVATIONS[name]()
+
+
+def output_activation(name: str) -> nn.Module:
+    return OUTPUTS[name]()
 
 
 def same_conv(in_channels: int, out_channels: int, kernel: int, bias: bool = True) -> nn.Module:
@@ -49,7 +58,7 @@ def mlp_body(config: ModelConfig, in_dim: int) -> nn.Module:
 
 
 def _conv_body(config: ModelConfig, in_dim: int, upsample: str) -> nn.Module:
-    norm2d = (lambda c: nn.BatchNorm2d(c)) if config.g_norm == "batch" else (lambda c: nn.Identity())
+    norm2d = G_NORMS[config.g_norm]
     hidden, width = _dense_stack(in_dim, config.g_dense, config.g_act)
     layers: list[nn.Module] = [hidden, nn.Linear(width, config.g_base * 49, bias=config.g_norm != "batch"),
                                nn.Unflatten(1, (config.g_base, 7, 7)), norm2d(config.g_base), activation(config.g_act)]
@@ -81,10 +90,6 @@ class Generator(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        if config.g_cond not in G_CONDITIONING:
-            raise ValueError(f"unknown g_cond '{config.g_cond}'; choose from {', '.join(G_CONDITIONING)}")
-        if config.g_body not in G_BODIES:
-            raise ValueError(f"unknown g_body '{config.g_body}'; choose from {', '.join(G_BODIES)}")
         self.z_dim, self.num_classes = config.z_dim, config.num_classes
         self.conditioning = G_CONDITIONING[config.g_cond](config)
         self.body = G_BODIES[config.g_body](config, self.conditioning.out_dim)

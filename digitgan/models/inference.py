@@ -6,17 +6,14 @@ section "sampling"). `for_inference` returns a copy that computes the same image
 - conv activations in channels_last, where oneDNN's convolutions and transposed convolutions are fastest on CPU
   (the first Linear's outputs reordered so that its result already is the channels-last map);
 - activations applied in place (an out-of-place ReLU on a 50 MB tensor costs more than the ReLU itself);
-and `tune_allocator` keeps freed activation memory in the process instead of returning it to the kernel after
-every batch (glibc's default), which otherwise makes each forward pass page-fault its outputs in again.
+and `digitgan.runtime.tune_allocator` keeps freed activation memory in the process, which otherwise makes each
+forward pass page-fault its outputs in again.
 The training generator is never modified: its checkpoints and state_dict stay as trained.
 """
 
 from __future__ import annotations
 
 import copy
-import ctypes
-import ctypes.util
-import os
 
 import torch
 from torch import nn
@@ -146,35 +143,3 @@ def for_inference(generator: Generator) -> Generator:
     for parameter in fused.parameters():
         parameter.requires_grad_(False)
     return fused
-
-
-_allocator_tuned = False
-
-
-def tune_allocator() -> bool:
-    """Keep freed memory for reuse instead of unmapping it after each batch (glibc only; a no-op elsewhere).
-
-    Measured in the benchmark: sampling 1024 digits ~1.6-2.8x faster, training a few % faster; peak RSS unchanged
-    for `fast` but up to ~1.5x for the large faithful presets (freed blocks are kept, not reused exactly).
-    Process-wide. DIGITGAN_KEEP_FREED_MEMORY=0 turns it off. Returns whether the setting was applied.
-    """
-    global _allocator_tuned
-    if _allocator_tuned:
-        return True
-    if os.environ.get("DIGITGAN_KEEP_FREED_MEMORY", "1") == "0":
-        return False
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # musl and non-glibc systems have no mallopt
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-    one_gib = 1 << 30
-    # Older glibc refuses an mmap threshold above 32 MiB (HEAP_MAX_SIZE / 2); fall back to that cap there.
-    mapped = mallopt(m_mmap_threshold, one_gib) == 1 or mallopt(m_mmap_threshold, 32 << 20) == 1
-    trimmed = mallopt(m_trim_threshold, one_gib) == 1
-    _allocator_tuned = mapped and trimmed
-    return _allocator_tuned

@@ -1,7 +1,7 @@
 """The default model shipped inside the package (used when a command gets no --run).
 
-`make pretrained` trains it by the committed recipe (`python -m digitgan.pretrained`), evaluates it, and
-copies config.json, generator.safetensors and the evaluation report here.
+`make pretrained` trains it by the committed recipe (the Makefile's `pretrained` target: preset, steps, seed,
+threads), evaluates it, and copies config.json, generator.safetensors and the evaluation report here.
 """
 
 from __future__ import annotations

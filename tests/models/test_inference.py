@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from digitgan.checkpoint import export_model, load_generator
 from digitgan.config import RunConfig, load_preset, preset_names
+from digitgan.exported import export_model, load_generator
 from digitgan.models import G_BODIES, G_CONDITIONING, build_generator, one_hot, sample_noise
-from digitgan.models.inference import UnflattenChannelsLast, for_inference, tune_allocator
+from digitgan.models.inference import UnflattenChannelsLast, for_inference
 from tests.models.test_models import small_model
 
 
@@ -85,20 +85,6 @@ def test_load_generator_returns_the_sampling_copy_unless_asked(tmp_path):
     labels = one_hot(torch.arange(8), 10)
     with torch.no_grad():
         torch.testing.assert_close(fast(z, labels), generator(z, labels), atol=2e-5, rtol=1e-4)
-
-
-def test_tune_allocator_is_idempotent():
-    first = tune_allocator()
-    assert isinstance(first, bool)
-    assert tune_allocator() == first
-
-
-def test_tune_allocator_can_be_turned_off(monkeypatch):
-    import digitgan.models.inference as inference
-
-    monkeypatch.setattr(inference, "_allocator_tuned", False)
-    monkeypatch.setenv("DIGITGAN_KEEP_FREED_MEMORY", "0")
-    assert inference.tune_allocator() is False
 
 
 def test_the_copy_keeps_the_trained_dtype_and_device():

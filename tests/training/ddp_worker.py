@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from digitgan.config import RunConfig
-from digitgan.train import train
+from digitgan.training import train
 
 if __name__ == "__main__":
     config_path, run_dir, dump_dir, steps, resume = sys.argv[1:6]

@@ -4,7 +4,10 @@ import json
 
 import torch
 
-from benchmarks.run import lever_throughput, main, render, tensors
+from benchmarks.common import tensors
+from benchmarks.report import render
+from benchmarks.run import main
+from benchmarks.sections.levers import lever_throughput
 from digitgan.models.thin_conv import ThinConv2d
 
 
@@ -33,7 +36,7 @@ def test_bench_smoke(tmp_path, monkeypatch):
 
 
 def test_lever_throughput_alternates_variants(monkeypatch):
-    import benchmarks.run as bench
+    import benchmarks.sections.levers as bench
 
     built = []
     original = bench.prepare

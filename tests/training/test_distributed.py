@@ -6,8 +6,8 @@ import sys
 
 import torch
 
-from digitgan import checkpoint as ckpt
-from digitgan.train_log import read_history
+from digitgan.training.checkpoints import load_resumable
+from digitgan.training.history import read_history
 from tests.conftest import run_cli, tiny_config
 
 
@@ -20,7 +20,7 @@ def worker(tmp_path, tiny_npz, nproc, steps, resume):
     config = tiny_config(dataset=str(tiny_npz), checkpoint_every=0)
     (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
     (tmp_path / "dumps").mkdir(exist_ok=True)
-    result = torchrun(nproc, "tests/ddp_worker.py", str(tmp_path / "config.json"), str(tmp_path / "run"),
+    result = torchrun(nproc, "tests/training/ddp_worker.py", str(tmp_path / "config.json"), str(tmp_path / "run"),
                       str(tmp_path / "dumps"), str(steps), "resume" if resume else "new")
     assert result.returncode == 0, result.stderr[-3000:]
     return [torch.load(tmp_path / "dumps" / f"rank{rank}-world{nproc}-step{steps}.pt", weights_only=True)
@@ -32,7 +32,7 @@ def test_two_ranks_identical_weights_one_writer_and_resume_across_world_sizes(tm
     for side in ("g", "d"):
         for name, tensor in ranks[0][side].items():
             assert torch.equal(tensor, ranks[1][side][name]), f"{side}.{name} differs across ranks"
-    saved = ckpt.load_checkpoint(ckpt.resolve_checkpoint(tmp_path / "run"))
+    saved = load_resumable(tmp_path / "run")[1]
     assert saved["step"] == 6 and saved["images_seen"] == 6 * 8 * 2  # global batch = 2 x 8
     assert all(torch.equal(saved["generator"][k], v) for k, v in ranks[0]["g"].items())
     steps = [row["step"] for row in read_history(tmp_path / "run" / "history.jsonl") if row["kind"] == "log"]
@@ -42,13 +42,13 @@ def test_two_ranks_identical_weights_one_writer_and_resume_across_world_sizes(tm
 
     # 2 -> 1: the single process continues from the DDP checkpoint
     single = worker(tmp_path, tiny_npz, 1, 9, resume=True)[0]
-    saved = ckpt.load_checkpoint(ckpt.resolve_checkpoint(tmp_path / "run"))
+    saved = load_resumable(tmp_path / "run")[1]
     assert saved["step"] == 9 and saved["images_seen"] == 6 * 16 + 3 * 8
     assert all(torch.equal(saved["generator"][k], v) for k, v in single["g"].items())
     # 1 -> 2: and two processes continue from the single-process checkpoint, in step
     ranks = worker(tmp_path, tiny_npz, 2, 12, resume=True)
     assert all(torch.equal(v, ranks[1]["g"][k]) for k, v in ranks[0]["g"].items())
-    assert ckpt.load_checkpoint(ckpt.resolve_checkpoint(tmp_path / "run"))["images_seen"] == 6 * 16 + 3 * 8 + 3 * 16
+    assert load_resumable(tmp_path / "run")[1]["images_seen"] == 6 * 16 + 3 * 8 + 3 * 16
 
 
 def test_cli_nproc_launches_torchrun(tmp_path, tiny_npz):
@@ -57,7 +57,7 @@ def test_cli_nproc_launches_torchrun(tmp_path, tiny_npz):
                      "--set", "g_stages=[[8,4,2],[8,4,2]]", "--set", "d_stages=[[8,4,2],[8,4,2]]", "--quiet")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "DDP: 2 processes, global batch 16" in result.stdout
-    assert ckpt.load_checkpoint(ckpt.resolve_checkpoint(tmp_path / "run"))["images_seen"] == 4 * 16
+    assert load_resumable(tmp_path / "run")[1]["images_seen"] == 4 * 16
 
 
 def test_ddp_refuses_what_it_cannot_do(tmp_path, tiny_npz):

@@ -1,4 +1,4 @@
-"""What training shows and keeps: a progress line, JSONL history, the epoch table, curves, sample grids."""
+"""What training shows and keeps: a progress line, the JSONL history, the epoch table, the curves."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from digitgan.config import RunConfig
-from digitgan.images import make_grid, save_png, to_uint8
-from digitgan.models import is_conditional, one_hot, sample_noise
-
-GRID_SEED = 1234  # fixed noise for the per-epoch grids, so frames compare
+from digitgan.files import atomic_write, pyplot, save_figure
 
 
 def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
@@ -41,7 +36,7 @@ class History:
                 step = row.get("step", 0) if row else None
                 if row and (step < truncate_after_step or (step == truncate_after_step and not row.get("partial"))):
                     kept.append(line)
-            path.write_text("".join(line + "\n" for line in kept))
+            atomic_write(path, "".join(line + "\n" for line in kept))
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -91,19 +86,20 @@ class ProgressBar:
         self.last = 0.0
         self.drawn = False
 
-    def update(self, state: Any, metrics: dict[str, Any], train: Any, num_images: int, started: float,
-               images_start: int) -> None:
+    def update(self, state: Any, metrics: dict[str, Any], train: Any, num_images: int, seconds: float,
+               images_this_run: int) -> None:
+        """Redraw the line: state's progress towards the budget, `images_this_run` over `seconds` of training."""
         now = time.monotonic()
         if self.quiet or now - self.last < (0.2 if self.tty else 10.0):
             return
         self.last = now
-        rate = (state.images_seen - images_start) / max(now - started, 1e-9)
+        rate = images_this_run / max(seconds, 1e-9)
         if train.steps:
             goal = f"step {state.step}/{train.steps}"
         elif train.epochs:
             goal = f"epoch {state.images_seen / num_images:.2f}/{train.epochs:g}"
         else:
-            goal = f"{(now - started) / 60:.1f}/{train.minutes:g} min"
+            goal = f"{seconds / 60:.1f}/{train.minutes:g} min"
         line = (f"{goal} | {state.images_seen:,} img | {rate:,.0f} img/s | D {metrics['d_loss']:.3f} "
                 f"G {metrics['g_loss']:.3f} D(x) {metrics['d_real']:.2f} D(G(z)) {metrics['d_fake']:.2f}")
         if "aux_acc" in metrics:
@@ -151,40 +147,12 @@ def epoch_table(epoch: int, rows: list[dict[str, Any]], held_out: dict[str, floa
     return "\n".join(lines)
 
 
-@torch.no_grad()
-def sample_grid_images(generator: torch.nn.Module, config: RunConfig, per_class: int = 10,
-                       seed: int = GRID_SEED) -> np.ndarray:
-    """(C*per_class, 28, 28) uint8: row = class, column = one fixed noise vector shared by every row."""
-    device = next(generator.parameters()).device
-    rng = torch.Generator(device=device).manual_seed(seed)
-    classes = config.model.num_classes
-    if is_conditional(config.model):
-        z = sample_noise(per_class, config.model, rng, device).repeat(classes, 1)
-    else:
-        z = sample_noise(per_class * classes, config.model, rng, device)
-    labels = torch.arange(classes, device=device).repeat_interleave(per_class)
-    was_training = generator.training
-    generator.eval()
-    images = generator(z, one_hot(labels, classes))
-    generator.train(was_training)
-    return to_uint8(images.float().cpu().numpy())
-
-
-def save_sample_grid(generator: torch.nn.Module, config: RunConfig, path: Path) -> Path:
-    images = sample_grid_images(generator, config)
-    return save_png(path, make_grid(images, columns=10), scale=2)
-
-
 def plot_history(history_path: Path, out: Path) -> Path | None:
     """Loss and D-output curves against images seen (PNG). Returns None when there is nothing to plot."""
     rows = [row for row in read_history(history_path) if row.get("kind") == "log"]
     if len(rows) < 2:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     seen = [row["images_seen"] for row in rows]
     evals = [row for row in read_history(history_path) if row.get("kind") == "eval"]
     figure, axes = plt.subplots(1, 3 if evals else 2, figsize=(16 if evals else 11, 4))
@@ -216,9 +184,4 @@ def plot_history(history_path: Path, out: Path) -> Path | None:
     prob_axis.set_title("D outputs")
     prob_axis.legend()
     figure.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    figure.savefig(tmp, dpi=80)
-    plt.close(figure)
-    tmp.replace(out)
-    return out
+    return save_figure(figure, out, dpi=80)

@@ -1,0 +1,212 @@
+"""RESULTS.md from results.json: the targets table and one section per benchmark, numbers as measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    return "not reached" if value is None else f"{value}{unit}"
+
+
+def targets(results: dict) -> list[str]:
+    """The issue's targets for 2 CPU cores, each checked against this run's numbers (met / not met / not run)."""
+    quality, floor = results.get("quality", {}), results.get("fcd_floor_2k")
+    fast = quality.get("fast", {})
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def reached(key: str, limit: float) -> tuple[str, bool | None]:
+        if not fast:
+            return "not run", None
+        seconds = fast.get(key)
+        return (f"{seconds} s" if seconds is not None else "not reached"), seconds is not None and seconds <= limit
+
+    rows.append(("fast: ≥ 90% conditional accuracy within 60 s", *reached("seconds_to_90", 60)))
+    rows.append(("fast: ≥ 98% within 5 minutes", *reached("seconds_to_98", 300)))
+    if fast.get("curve") and floor:
+        within = [p["seconds"] for p in fast["curve"] if p["fcd"] <= 10 * floor]
+        rows.append(("fast: FCD ≤ 10× the real floor within 10 minutes",
+                     f"after {within[0]:.1f} s" if within else "not reached", bool(within) and within[0] <= 600))
+    keras = quality.get("keras-acgan")
+    if fast.get("seconds_to_95") and keras:
+        theirs = keras.get("seconds_to_95")
+        ratio = (theirs or keras["train_seconds"]) / fast["seconds_to_95"]
+        rows.append(("≥ 10× less wall time than keras-acgan to 95%",
+                     f"{'' if theirs else '≥ '}{ratio:.1f}×" + ("" if theirs else " (keras-acgan never reached 95%)"),
+                     ratio >= 10))
+    throughput = results.get("throughput", {}).get("fast")
+    if throughput:
+        fraction = throughput["fraction_of_matmul_peak"]
+        rows.append(("training at ≥ 40% of the matmul peak", f"{100 * fraction:.0f}%", fraction >= 0.40))
+    sampling = results.get("sampling")
+    if sampling:
+        rate = sampling["images_per_second_batch_1024"]
+        rows.append(("sampling ≥ 20,000 images/s at batch 1024", f"{rate:,} images/s", rate >= 20000))
+    if not rows:
+        return []
+    verdict = {True: "met", False: "**not met**", None: "not run"}
+    return (["## Targets (2 CPU cores, MNIST)", "", "| target | measured | |", "|---|---|---|"]
+            + [f"| {name} | {value} | {verdict[ok]} |" for name, value, ok in rows] + [""])
+
+
+def _quality(results: dict) -> list[str]:
+    lines: list[str] = []
+    floor = results.get("fcd_floor_2k")
+    lines += ["## Time to quality (MNIST, 2 threads, training time only)", "",
+              "Light evaluation every ~10 training seconds: 2,000 samples (200 per class) scored by the shipped "
+              f"reference classifier. Real-data FCD floor at 2,000 samples: {floor}.", "",
+              "| preset | budget (min) | steps | images | to 90% | to 95% | to 98% | final accuracy | best FCD |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for preset, data in results["quality"].items():
+        lines.append(f"| {preset} | {data['budget_minutes']} | {data['steps']} | {data['images_seen']:,} | "
+                     f"{_fmt(data['seconds_to_90'], ' s')} | {_fmt(data['seconds_to_95'], ' s')} | "
+                     f"{_fmt(data['seconds_to_98'], ' s')} | {data.get('final_accuracy', 0):.4f} | "
+                     f"{data.get('best_fcd')} |")
+    fast = results["quality"].get("fast")
+    if fast:
+        lines += ["", "Ratios (time of the other preset / time of fast; a preset that never reached the "
+                  "threshold within its budget gives a lower bound, budget / fast's time):", ""]
+        for preset, data in results["quality"].items():
+            if preset == "fast":
+                continue
+            parts = []
+            for threshold in (95, 98):
+                mine, theirs = fast[f"seconds_to_{threshold}"], data[f"seconds_to_{threshold}"]
+                if mine is None:
+                    parts.append(f"{threshold}%: fast did not reach it")
+                elif theirs is None:
+                    parts.append(f"{threshold}%: ≥ {data['train_seconds'] / mine:.1f}×")
+                else:
+                    parts.append(f"{threshold}%: {theirs / mine:.1f}×")
+            lines.append(f"- {preset}: " + "; ".join(parts))
+        if floor and fast.get("curve"):
+            within = [p["seconds"] for p in fast["curve"] if p["fcd"] <= 10 * floor]
+            lines.append(f"- fast's FCD within 10× the floor ({10 * floor:.3f}): "
+                         + (f"after {within[0]:.1f} s" if within else "not within its budget"))
+    lines += ["", "![time to quality](time_to_quality.png)", ""]
+    return lines
+
+
+def _throughput(results: dict) -> list[str]:
+    lines: list[str] = []
+    machine = results["machine"]
+    lines += ["## Training throughput (2 threads)", "",
+              "| preset | images/s through D | GFLOP/step | achieved GFLOP/s | of matmul peak | G params | "
+              "D params | peak RSS (MiB) | peak RSS, default allocator |", "|---|---|---|---|---|---|---|---|---|"]
+    for preset, data in results["throughput"].items():
+        rss = results.get("memory_mib", {}).get(preset, "—")
+        rss_default = results.get("memory_mib_default_allocator", {}).get(preset, "—")
+        lines.append(f"| {preset} | {data['images_per_second']:,} | {data['flops_per_step'] / 1e9:.3f} | "
+                     f"{data['gflops']} | {100 * data['fraction_of_matmul_peak']:.1f}% | {data['g_params']:,} | "
+                     f"{data['d_params']:,} | {rss} | {rss_default} |")
+    lines += ["", "Of matmul peak: median over bursts of 5 training steps of (the burst's GFLOP/s / a "
+              f"{machine.get('matmul_peak_size', 1024)}² matmul timed right after it), since this machine's speed "
+              "drifts between minutes; the matmul's median is in results.json (matmul_peak_beside_gflops).", "",
+              "Peak RSS: a fresh process loading MNIST and training 20 steps. digitgan keeps freed memory for "
+              "reuse (see Sampling); the last column is the same process with glibc's default allocator.", ""]
+    return lines
+
+
+def _sampling(results: dict) -> list[str]:
+    lines: list[str] = []
+    s = results["sampling"]
+    lines += ["## Sampling (default model, 2 threads)", "",
+              f"- batch 1024: **{s['images_per_second_batch_1024']:,} images/s**",
+              f"- batch 1: median {s['latency_ms_batch_1']} ms, p99 {s['latency_ms_batch_1_p99']} ms", ""]
+    if "flops_per_image" in s:
+        lines += [f"The default generator costs {s['flops_per_image'] / 1e6:.2f} MFLOP per image: "
+                  f"{s['achieved_gflops']} GFLOP/s achieved = {100 * s['fraction_of_matmul_peak']:.0f}% of the "
+                  f"matmul peak; 20,000 images/s would need {s['gflops_needed_for_20k']} GFLOP/s.", "",
+                  "| sampling path (each in a fresh process) | images/s at 1024 | ms at batch 1 |", "|---|---|---|"]
+        for name, data in s["variants"].items():
+            lines.append(f"| {name} | {data['images_per_second_batch_1024']:,} | {data['latency_ms_batch_1']} |")
+        lines.append("")
+    if "by_generator_size" in s:
+        lines += ["Smaller generators (fast's body with fewer channels per stage; random weights, the sampling "
+                  "copy, all in one process in alternating rounds, median): how far a smaller default would go. "
+                  "Compare rows with each other: warm in one process, the shipped size runs faster than in the "
+                  "fresh processes above.", "",
+                  "| G channels (7x7 -> 14x14 -> 28x28) | MFLOP/image | images/s at 1024 |", "|---|---|---|"]
+        for name, data in s["by_generator_size"].items():
+            lines.append(f"| {name} | {data['mflop_per_image']} | {data['images_per_second_batch_1024']:,} |")
+        lines.append("")
+    return lines
+
+
+def _conditioning(results: dict) -> list[str]:
+    lines: list[str] = []
+    lines += ["## Conditioning study (fast body, equal training time)", "",
+              "| conditioning | minutes | steps | final accuracy | final FCD | CAS (10k samples, 4 epochs) |",
+              "|---|---|---|---|---|---|"]
+    for name, data in results["conditioning"].items():
+        cas = data.get("cas_10k_4ep")
+        lines.append(f"| {name} | {data['train_seconds'] / 60:.1f} | {data['steps']} | "
+                     f"{data.get('final_accuracy', 0):.4f} | {data.get('final_fcd')} | "
+                     f"{'—' if cas is None else f'{cas:.4f}'} |")
+    return lines
+
+
+def _gpu(results: dict) -> list[str]:
+    lines: list[str] = []
+    g = results["gpu"]
+    lines += ["", "## GPU", ""]
+    if not g["available"]:
+        lines.append(f"Not measured: {g['reason']}. "
+                     "`make bench BENCH_ARGS='--only gpu'` on a CUDA machine fills this in.")
+    else:
+        lines += [f"{g['device']} (CUDA {g['cuda']}), data on the device, channels_last, bf16 autocast:", "",
+                  "| preset | training images/s |", "|---|---|"]
+        lines += [f"| {preset} | {rate:,} |" for preset, rate in g["throughput"].items()]
+        lines += ["", "Sampling the default model: " + ", ".join(
+            f"{rate:,} images/s at batch {key.rsplit('_', 1)[1]}" for key, rate in g["sampling"].items()) + "."]
+    return lines
+
+
+def _serve_load(results: dict) -> list[str]:
+    lines: list[str] = []
+    load = results["serve_load"]
+    lines += ["", "## HTTP API under load (loopback, `digitgan serve`, shipped model, 2 threads)", "",
+              f"{load['requests']:,} requests, {load['concurrency']} concurrent ({load['mix']}): "
+              f"**{load['requests_per_second']} requests/s**, p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms, "
+              f"{load['errors']} errors."]
+    return lines
+
+
+def _levers(results: dict) -> list[str]:
+    lines: list[str] = []
+    lines += ["", "## Levers tried on `fast` (kept what paid)", "",
+              "Throughput, images/s through D: all variants in one process, in alternating bursts of 5 steps; "
+              "medians over bursts, and the median of each round's ratio to the shipped setup:", "",
+              "| variant | images/s | vs shipped | bursts |", "|---|---|---|---|"]
+    for name, data in results["levers"]["throughput"].items():
+        lines.append(f"| {name} | {data['images_per_second']:,} | {data['vs_first']:.3f}× | {data['bursts']} |")
+    lines += ["", "Quality after 60 training seconds (light evaluation every ~10 s):", "",
+              "| variant | steps | to 90% | to 95% | to 98% | accuracy at 60 s | FCD at 60 s |",
+              "|---|---|---|---|---|---|---|"]
+    for name, data in results["levers"]["quality_60s"].items():
+        lines.append(f"| {name} | {data['steps']} | {_fmt(data['seconds_to_90'], ' s')} | "
+                     f"{_fmt(data['seconds_to_95'], ' s')} | {_fmt(data['seconds_to_98'], ' s')} | "
+                     f"{data['final_accuracy']} | {data['final_fcd']} |")
+    return lines
+
+
+SECTIONS = [("quality", _quality), ("throughput", _throughput), ("sampling", _sampling),
+            ("conditioning", _conditioning), ("gpu", _gpu), ("serve_load", _serve_load), ("levers", _levers)]
+
+
+def render(results: dict) -> str:
+    machine = results["machine"]
+    lines = ["# digitgan benchmark results", "",
+             f"Machine: {machine['cpu']}, {machine['threads']} threads of {machine['cores']} cores, torch "
+             f"{machine['torch']}, Python {machine['python']}, {machine['date']}. "
+             "Float32 matmul peak (best of 512², 1024², 2048²; median of 7): "
+             f"**{machine['matmul_peak_gflops']} GFLOP/s**.", "",
+             "Rerun with `make bench` (about 75 minutes on 2 cores; `make bench BENCH_ARGS=--smoke` checks the "
+             "code).", ""]
+    lines += [f"Note: {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
+    lines += targets(results)
+    for key, section in SECTIONS:
+        if key in results:
+            lines += section(results)
+    return "\n".join(lines)
+

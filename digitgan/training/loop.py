@@ -1,0 +1,180 @@
+"""The training loop: set a run up, step until the budget or a signal says stop, finish it.
+
+`train(config, run_dir)` is the library entry point; `digitgan train` prepares its arguments (training/run.py).
+Progress is counted in images seen by D (comparable across batch sizes).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+
+from digitgan.config import RunConfig
+from digitgan.data import Dataset, load_dataset
+from digitgan.errors import MissingSplit, UserError
+from digitgan.files import write_json
+from digitgan.training import distributed
+from digitgan.training.checkpoints import load_resumable
+from digitgan.training.lock import RunLock
+from digitgan.training.objective import LOSSES, Objective
+from digitgan.training.recorder import Recorder
+from digitgan.training.state import TrainState, build_state, restore_state, use_channels_last
+from digitgan.training.step import train_step, update_balance
+
+Resume = Path | tuple[Path, dict[str, Any]]  # a run or checkpoint path, or an already loaded (path, contents)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("no CUDA device is available (train on the cpu, or let digitgan pick with auto)")
+    if name not in ("cpu", "cuda"):
+        raise UserError(f"unknown device '{name}'; choose auto, cpu or cuda")
+    return torch.device(name)
+
+
+class StopSignals:
+    """Ctrl-C / SIGTERM ask the loop to stop after the current step (a clean checkpoint); a second Ctrl-C
+    aborts at once. Installed only on the main thread (signal handlers cannot be set elsewhere)."""
+
+    def __init__(self, note: Callable[[str], None]) -> None:
+        self.requested = False
+        self.note = note
+        self.previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.note("interrupt received: finishing this step, then saving a checkpoint (Ctrl-C again to abort)")
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distributed.Dist) -> None:
+    """What the config alone cannot know: the data set's classes and size, and what DDP cannot run."""
+    t = config.train
+    if not (t.steps or t.epochs or t.minutes):
+        raise UserError("no training budget: give a number of steps, epochs or minutes")
+    if dist_info.active:
+        if t.r1_gamma or LOSSES[t.loss].gradient_penalty:
+            raise UserError("R1 and WGAN-GP penalties need double backward, which this DDP trainer does not run; "
+                            "train them in one process")
+        if config.model.d_norm == "batch":
+            raise UserError("under DDP, D sees real and fake in one batch; BatchNorm in D would mix their statistics "
+                            "(use d_norm=none)")
+    if train_set.num_classes != config.model.num_classes:
+        raise UserError(f"{t.dataset} has {train_set.num_classes} classes but the model expects "
+                        f"{config.model.num_classes} (set model.num_classes={train_set.num_classes})")
+    if len(train_set) < t.batch_size * t.d_steps * dist_info.world:
+        raise UserError(f"{t.dataset} has {len(train_set)} images, fewer than one batch "
+                        f"({t.batch_size * t.d_steps * dist_info.world})")
+
+
+def _light_evaluator(config: RunConfig, main: bool) -> Any | None:
+    if not (config.train.eval_every and main):
+        return None
+    from digitgan.evaluate.light import LightEvaluator
+
+    try:
+        return LightEvaluator(config.train.dataset, config.model.num_classes, seed=config.train.seed)
+    except UserError as error:  # e.g. a custom data set has no reference classifier
+        print(f"digitgan: note: no light evaluation during training ({error})", file=sys.stderr)
+        return None
+
+
+def _start_state(config: RunConfig, num_images: int, device: torch.device, resume: Resume | None,
+                 dist_info: distributed.Dist) -> tuple[TrainState, Path | None]:
+    """The state to train from (fresh, or restored from a checkpoint), wrapped for DDP when under torchrun."""
+    state = build_state(config, num_images, device)
+    source = None
+    if resume is not None:
+        source, saved = resume if isinstance(resume, tuple) else load_resumable(resume, map_location=device)
+        restore_state(state, saved, source)
+    use_channels_last(state)
+    if dist_info.active:
+        state.world, state.rank = dist_info.world, dist_info.rank
+        if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams
+            state.noise_rng.manual_seed(config.train.seed + 2 + 1000 * dist_info.rank + state.step)
+            torch.manual_seed(config.train.seed + 1000 * dist_info.rank + state.step)
+        state.g_train = distributed.wrap(state.generator, device)
+        state.d_train = distributed.wrap(state.discriminator, device)
+    return state, source
+
+
+def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device: str = "auto",
+          quiet: bool = False, step_callback: Callable[[TrainState], None] | None = None) -> dict[str, Any]:
+    """Train (or resume) a run in run_dir. Returns the summary. Raises TrainingDiverged / UserError.
+
+    resume: a run directory or checkpoint file (its newest loadable checkpoint), or (path, contents) already
+    loaded by training.run.prepare_run. step_callback(state) runs after every step (tests use it).
+    """
+    dist_info = distributed.from_env()
+    train_set = load_dataset(config.train.dataset, "train")
+    check_trainable(config, train_set, dist_info)
+    with ExitStack() as stack:
+        if dist_info.main:  # one owner per run directory; only rank 0 writes
+            stack.enter_context(RunLock(run_dir))
+            write_json(run_dir / "config.json", config.to_dict())
+        torch_device = distributed.setup(dist_info, pick_device(device))
+        try:
+            test_set = load_dataset(config.train.dataset, "test")
+            test_data = (torch.from_numpy(test_set.images).to(torch_device),
+                         torch.from_numpy(test_set.labels).to(torch_device))
+        except MissingSplit:
+            test_data = None  # a single-set source: the epoch table shows no held-out column
+        images = torch.from_numpy(train_set.images).to(torch_device)
+        labels = torch.from_numpy(train_set.labels).to(torch_device)
+        evaluator = _light_evaluator(config, dist_info.main)
+        state, source = _start_state(config, len(images), torch_device, resume, dist_info)
+        recorder = Recorder(config, run_dir, state, len(images), dist_info.main, quiet, source, test_data, evaluator)
+        stack.callback(recorder.close)
+        stop = stack.enter_context(StopSignals(recorder.note))
+        objective = Objective(config)
+        while True:
+            _, (done,) = distributed.mean_and_any([], [recorder.budget_reached(state) or stop.requested],
+                                                  torch_device, dist_info)  # all ranks agree
+            if done:
+                break
+            epoch_before = state.epoch
+            metrics = train_step(state, config, objective, images, labels)
+            metrics = _agree(metrics, state, torch_device, dist_info)
+            recorder.check_losses(state, metrics)
+            if config.train.balance:
+                change = update_balance(state, metrics["d_adv"], metrics["g_adv"], config.train.balance_band)
+                if change is not None:
+                    recorder.event(state, "balance", paused=change or "none")
+                    recorder.note(f"step {state.step}: " + (f"pausing {change}" if change else "both sides train"))
+            if step_callback is not None:
+                step_callback(state)
+            recorder.tick(state, metrics, epoch_before)
+        summary = recorder.finish(state, "interrupted" if stop.requested else "finished", dist_info.world)
+    distributed.teardown(dist_info)
+    return summary
+
+
+def _agree(metrics: dict[str, Any], state: TrainState, device: torch.device,
+           dist_info: distributed.Dist) -> dict[str, Any]:
+    """Under DDP: every rank ends the step with rank 0's buffers, and logs (and balances on) the mean metrics."""
+    if not dist_info.active:
+        return metrics
+    distributed.sync_buffers(dist_info, state.generator, state.discriminator, state.ema)
+    keys = [k for k, v in metrics.items() if isinstance(v, float)]
+    values, _ = distributed.mean_and_any([metrics[k] for k in keys], [], device, dist_info)
+    return {**metrics, **dict(zip(keys, values, strict=True))}

@@ -1,0 +1,149 @@
+"""The GAN objective: every term of D's and G's losses, and the forwards through D that feed them.
+
+Adversarial losses are registered by name as the literature defines them; logits are D's raw adversarial outputs
+(N,). `bce` is the non-saturating loss of Goodfellow et al. (G maximises log D(G(z))), written with softplus so
+that it is exactly binary cross-entropy on sigmoid(logits). On top of the adversarial term the objective adds the
+ACGAN auxiliary class loss (when D has a classifier head), the WGAN-GP gradient penalty and R1.
+
+The training step only asks `discriminator_loss(...)` and `generator_loss(...)` for (loss, metrics); the held-out
+losses of the epoch table use the same two calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from digitgan.config import RunConfig
+
+
+@dataclass(frozen=True)
+class AdversarialLoss:
+    d: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]   # (real_logits, fake_logits, smoothing)
+    g: Callable[[torch.Tensor], torch.Tensor]                        # (fake_logits)
+    gradient_penalty: bool = False
+
+
+def _bce_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
+    target = torch.full_like(real, 1.0 - smoothing)
+    return (F.binary_cross_entropy_with_logits(real, target)
+            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+
+
+def _hinge_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
+    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+
+def _lsgan_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
+    return 0.5 * ((real - (1.0 - smoothing)) ** 2).mean() + 0.5 * (fake ** 2).mean()
+
+
+def _wgan_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
+    return fake.mean() - real.mean()
+
+
+LOSSES: dict[str, AdversarialLoss] = {
+    "bce": AdversarialLoss(_bce_d, lambda fake: F.softplus(-fake).mean()),
+    "hinge": AdversarialLoss(_hinge_d, lambda fake: -fake.mean()),
+    "lsgan": AdversarialLoss(_lsgan_d, lambda fake: 0.5 * ((fake - 1.0) ** 2).mean()),
+    "wgan-gp": AdversarialLoss(_wgan_d, lambda fake: -fake.mean(), gradient_penalty=True),
+}
+
+
+def class_loss(class_logits: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+    """ACGAN auxiliary cross-entropy; label_vector may be soft (N, C) probabilities."""
+    return F.cross_entropy(class_logits, label_vector)
+
+
+def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
+    """E ||∇_x D(x)||² on real images (Mescheder et al. 2018); real_images must require grad."""
+    (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
+    return gradient.pow(2).flatten(1).sum(1).mean()
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+                     fake: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP: E (||∇ D(x̂)|| - 1)² on random interpolates x̂ of real and fake (Gulrajani et al. 2017)."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    mixed = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return ((gradient.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+def _float(value: torch.Tensor | None) -> torch.Tensor | None:
+    return value.float() if value is not None else None
+
+
+class Objective:
+    """D's and G's losses for one run configuration.
+
+    Images are (N, 1, 28, 28) float in [-1, 1], label vectors (N, C) float. `discriminator` is called as
+    D(images, label_vector) -> (adversarial logits (N,), class logits (N, C) or None).
+    held_out: the plain losses for the epoch table (no label smoothing, no gradient penalties).
+    """
+
+    def __init__(self, config: RunConfig, held_out: bool = False) -> None:
+        t = config.train
+        self.adversarial = LOSSES[t.loss]
+        self.aux_weight = t.aux_weight
+        self.label_smoothing = 0.0 if held_out else t.label_smoothing
+        self.gp_lambda = 0.0 if held_out or not self.adversarial.gradient_penalty else t.gp_lambda
+        self.r1_gamma = 0.0 if held_out else t.r1_gamma
+        self.amp = t.amp
+
+    @property
+    def needs_real_gradient(self) -> bool:
+        """R1 differentiates D's output with respect to the real images: they must require grad."""
+        return bool(self.r1_gamma)
+
+    def autocast(self, device: torch.device) -> torch.autocast:
+        """bf16 autocast for the forwards on CUDA; a no-op on CPU, where float32 is faster."""
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and self.amp)
+
+    def discriminator_loss(self, discriminator: Callable, real: torch.Tensor, real_vector: torch.Tensor,
+                           fake: torch.Tensor, fake_vector: torch.Tensor,
+                           joint: bool) -> tuple[torch.Tensor, dict[str, float]]:
+        """D's loss on a real and a fake batch. joint: one forward of both batches (faster, and what DDP needs);
+        never for a D with BatchNorm, whose statistics would mix real and fake."""
+        with self.autocast(real.device):
+            if joint:
+                logits, classes = discriminator(torch.cat([real, fake]), torch.cat([real_vector, fake_vector]))
+                real_logits, fake_logits = logits.float().split([len(real), len(fake)])
+                real_class, fake_class = (classes.float().split([len(real), len(fake)]) if classes is not None
+                                          else (None, None))
+            else:
+                real_logits, real_class = discriminator(real, real_vector)
+                fake_logits, fake_class = discriminator(fake, fake_vector)
+        real_logits, fake_logits = real_logits.float(), fake_logits.float()
+        real_class, fake_class = _float(real_class), _float(fake_class)
+        adversarial = self.adversarial.d(real_logits, fake_logits, self.label_smoothing)
+        loss = adversarial
+        metrics = {"d_adv": adversarial.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
+                   "d_fake": torch.sigmoid(fake_logits).mean().item()}
+        if real_class is not None:
+            auxiliary = class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector)
+            loss = loss + self.aux_weight * auxiliary
+            metrics["aux_loss"] = 0.5 * auxiliary.item()
+            metrics["aux_acc"] = (real_class.argmax(1) == real_vector.argmax(1)).float().mean().item()
+        if self.gp_lambda:
+            loss = loss + self.gp_lambda * gradient_penalty(lambda x: discriminator(x, real_vector)[0], real, fake)
+        if self.r1_gamma:
+            loss = loss + 0.5 * self.r1_gamma * r1_penalty(real_logits, real)
+        metrics["d_loss"] = loss.item()
+        return loss, metrics
+
+    def generator_loss(self, discriminator: Callable, fake: torch.Tensor,
+                       fake_vector: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller."""
+        with self.autocast(fake.device):
+            fake_logits, fake_class = discriminator(fake, fake_vector)
+        adversarial = self.adversarial.g(fake_logits.float())
+        loss = adversarial
+        if fake_class is not None:
+            loss = adversarial + self.aux_weight * class_loss(fake_class.float(), fake_vector)
+        return loss, {"g_loss": loss.item(), "g_adv": adversarial.item()}

@@ -1,0 +1,199 @@
+"""Everything periodic in a run, behind one tick: history rows, the epoch table, grids and curves, the light
+evaluation, checkpoints; and the clock that says how long the run has trained.
+
+The clock pauses while the recorder works, so tables, grids, evaluation and checkpoints are not training time:
+budgets in minutes and the images/s figure count training only.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from digitgan.config import RunConfig
+from digitgan.errors import TrainingDiverged
+from digitgan.exported import export_model
+from digitgan.files import save_png, write_json
+from digitgan.models import one_hot, sample_noise
+from digitgan.sampling import GRID_SEED, class_grid, from_uint8
+from digitgan.training.checkpoints import save_checkpoint
+from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
+from digitgan.training.objective import Objective
+from digitgan.training.state import TrainState, all_finite, state_to_dict
+
+
+class Clock:
+    """Training seconds of this invocation (pauses excluded), plus those of earlier invocations of the run."""
+
+    def __init__(self, seconds_before: float = 0.0) -> None:
+        self.seconds_before = seconds_before
+        self.started = time.monotonic()
+        self.paused_seconds = 0.0
+        self.paused_at: float | None = None  # while paused, the clock reads as it did when the pause began
+
+    def this_run(self) -> float:
+        now = self.paused_at if self.paused_at is not None else time.monotonic()
+        return now - self.started - self.paused_seconds
+
+    def total(self) -> float:
+        return self.seconds_before + self.this_run()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        if self.paused_at is not None:  # already paused: an inner pause changes nothing
+            yield
+            return
+        self.paused_at = time.monotonic()
+        try:
+            yield
+        finally:
+            self.paused_seconds += time.monotonic() - self.paused_at
+            self.paused_at = None
+
+
+@torch.no_grad()
+def held_out_losses(state: TrainState, config: RunConfig, images: torch.Tensor, labels: torch.Tensor) -> dict:
+    """D's and G's losses on held-out real images and fresh fakes: eval mode, the objective without smoothing or
+    penalties, a private RNG (the training streams are untouched)."""
+    t, m = config.train, config.model
+    objective = Objective(config, held_out=True)
+    rng = torch.Generator(device=images.device).manual_seed(t.seed + 99)
+    G, D = state.generator, state.discriminator
+    G.eval(), D.eval()
+    sums = {"d_loss": 0.0, "g_loss": 0.0, "aux_loss": 0.0}
+    batches = max(1, min(t.test_batches, len(images) // t.batch_size))
+    for index in range(batches):
+        chosen = slice(index * t.batch_size, (index + 1) * t.batch_size)
+        real, real_vector = from_uint8(images[chosen]), one_hot(labels[chosen], m.num_classes)
+        z = sample_noise(len(real), m, rng, images.device)
+        fake_vector = one_hot(torch.randint(0, m.num_classes, (len(real),), generator=rng, device=images.device),
+                              m.num_classes)
+        fake = G(z, fake_vector)
+        _, d_metrics = objective.discriminator_loss(D, real, real_vector, fake, fake_vector, joint=False)
+        _, g_metrics = objective.generator_loss(D, fake, fake_vector)
+        sums["d_loss"] += d_metrics["d_adv"]
+        sums["g_loss"] += g_metrics["g_adv"]
+        sums["aux_loss"] += d_metrics.get("aux_loss", 0.0)
+    G.train(), D.train()
+    return {key: value / batches for key, value in sums.items()}
+
+
+class Recorder:
+    """The run's periodic work. `tick` after every step; `finish` once at the end.
+
+    Only the main process (rank 0) writes files; other ranks keep a clock and do nothing else.
+    """
+
+    def __init__(self, config: RunConfig, run_dir: Path, state: TrainState, num_images: int, main: bool,
+                 quiet: bool, resumed_from: Path | None, test_data: tuple[torch.Tensor, torch.Tensor] | None,
+                 evaluator: Any | None) -> None:
+        self.config, self.run_dir, self.num_images, self.main = config, run_dir, num_images, main
+        self.test_data, self.evaluator = test_data, evaluator
+        self.history = History(run_dir / "history.jsonl",
+                               truncate_after_step=state.step if resumed_from is not None else None, enabled=main)
+        self.progress = ProgressBar(quiet=quiet or not main)
+        self.clock = Clock(state.seconds)
+        self.last_good = resumed_from
+        self.step_start, self.images_start = state.step, state.images_seen
+        self.epoch_rows: list[dict[str, Any]] = []
+        self.epoch_started = time.monotonic()
+
+    def budget_reached(self, state: TrainState) -> bool:
+        t = self.config.train
+        if t.steps and state.step >= t.steps:
+            return True
+        if t.epochs and state.images_seen >= t.epochs * self.num_images:
+            return True
+        return bool(t.minutes) and self.clock.this_run() >= t.minutes * 60
+
+    def note(self, text: str) -> None:
+        self.progress.note(text)
+
+    def event(self, state: TrainState, kind: str, **fields: Any) -> None:
+        self.history.event(state, kind, **fields)
+
+    def tick(self, state: TrainState, metrics: dict[str, Any], epoch_before: int) -> None:
+        """After every step: the progress line, and whatever falls due on this step."""
+        t = self.config.train
+        state.window.append(metrics)
+        self.epoch_rows.append(metrics)
+        self.progress.update(state, metrics, t, self.num_images, self.clock.this_run(),
+                             state.images_seen - self.images_start)
+        with self.clock.paused():
+            if state.step % t.log_every == 0:
+                self.history.log(state, state.window, self.clock.total())
+                state.window = []
+                self.check_weights(state)
+            if state.epoch != epoch_before and self.main:
+                self.end_epoch(state, epoch_before + 1)
+            if self.evaluator is not None and state.step % t.eval_every == 0:
+                scores = self.evaluator(state.ema, self.config)
+                self.history.event(state, "eval", seconds=round(self.clock.total(), 3), **scores)
+                self.note(f"step {state.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+            if t.checkpoint_every and state.step % t.checkpoint_every == 0 and self.main:
+                self.checkpoint(state)
+
+    def check_weights(self, state: TrainState) -> None:
+        for name in ("generator", "discriminator"):
+            if not all_finite(getattr(state, name)):
+                raise TrainingDiverged(f"{name} weights are not finite at step {state.step}", self.last_good)
+
+    def check_losses(self, state: TrainState, metrics: dict[str, Any]) -> None:
+        for key, side in (("d_loss", "D"), ("g_loss", "G")):
+            if not math.isfinite(metrics[key]):
+                raise TrainingDiverged(f"{side} loss is {metrics[key]} at step {state.step}", self.last_good)
+
+    def end_epoch(self, state: TrainState, epoch: int) -> None:
+        seconds = time.monotonic() - self.epoch_started
+        held_out = held_out_losses(state, self.config, *self.test_data) if self.test_data is not None else {}
+        self.note(epoch_table(epoch, self.epoch_rows, held_out, seconds))
+        self.history.event(state, "epoch", epoch=epoch, seconds=seconds,
+                           **{f"test_{k}": v for k, v in held_out.items()})
+        self.save_grid(state, f"epoch-{epoch:04d}.png")
+        plot_history(self.run_dir / "history.jsonl", self.run_dir / "loss.png")
+        self.epoch_rows, self.epoch_started = [], time.monotonic()
+
+    def save_grid(self, state: TrainState, name: str) -> None:
+        picture = class_grid(state.ema, self.config, per_class=10, seed=GRID_SEED, noise_per_column=True)
+        save_png(self.run_dir / "samples" / name, picture, scale=2)
+
+    def checkpoint(self, state: TrainState) -> Path:
+        self.check_weights(state)
+        state.seconds = self.clock.total()
+        self.last_good = save_checkpoint(self.run_dir, state_to_dict(state, self.config), state.step,
+                                         self.config.train.keep_checkpoints)
+        return self.last_good
+
+    def finish(self, state: TrainState, status: str, world: int) -> dict[str, Any]:
+        """The last checkpoint (with the open window, so a resume logs exactly as an uninterrupted run), the
+        exported model, the final grid and curves, summary.json. Returns the summary."""
+        elapsed = self.clock.this_run()
+        t = self.config.train
+        rate = (state.images_seen - self.images_start) / max(elapsed, 1e-9)
+        summary = {"status": status, "step": state.step, "epoch": state.epoch, "images_seen": state.images_seen,
+                   "seconds": elapsed, "images_per_second": rate,
+                   "steps_this_run": state.step - self.step_start, "checkpoint": None,
+                   "model_dir": str(self.run_dir / "model"), "world_size": world, "global_batch": t.batch_size * world}
+        if not self.main:
+            return summary
+        with self.clock.paused():
+            summary["checkpoint"] = str(self.checkpoint(state))
+            if state.window:
+                self.history.log(state, state.window, self.clock.total(), partial=True)
+            export_model(self.run_dir / "model", state.ema, self.config,
+                         {"step": state.step, "images_seen": state.images_seen, "epoch": state.epoch})
+            self.save_grid(state, "final.png")
+            plot_history(self.run_dir / "history.jsonl", self.run_dir / "loss.png")
+        rows = read_history(self.run_dir / "history.jsonl")
+        summary["last_log"] = next((row for row in reversed(rows) if row["kind"] == "log"), {})
+        write_json(self.run_dir / "summary.json", summary)
+        return summary
+
+    def close(self) -> None:
+        self.progress.close()

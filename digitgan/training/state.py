@@ -1,0 +1,154 @@
+"""Everything a run needs to continue exactly: networks, EMA, optimizers, data order, every RNG stream.
+
+`state_to_dict` / `restore_state` are the two halves of a checkpoint's contents (training/checkpoints.py writes
+and reads the files). Resuming restores every stream, so N steps + resume + N steps equals 2N steps on CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from digitgan.config import RunConfig
+from digitgan.models import build_discriminator, build_generator, load_weights
+from digitgan.sampling import from_uint8
+
+
+@dataclass
+class TrainState:
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    ema: torch.nn.Module
+    g_opt: torch.optim.Optimizer
+    d_opt: torch.optim.Optimizer
+    data_rng: torch.Generator       # epoch permutations
+    noise_rng: torch.Generator      # z and fake labels
+    permutation: torch.Tensor
+    step: int = 0
+    images_seen: int = 0
+    epoch: int = 0
+    position: int = 0
+    seconds: float = 0.0            # training wall time of earlier invocations (for history across resumes)
+    window: list[dict[str, Any]] = field(default_factory=list)  # metrics since the last history row
+    world: int = 1                  # DDP world size and this process's rank (1 and 0 without torchrun)
+    rank: int = 0
+    g_train: torch.nn.Module | None = None  # the modules the gradient forwards go through (DDP wrappers)
+    d_train: torch.nn.Module | None = None
+    balance: dict[str, Any] = field(default_factory=lambda: {"d_avg": None, "g_avg": None, "paused": ""})
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def build_state(config: RunConfig, num_images: int, device: torch.device) -> TrainState:
+    """A fresh state: networks initialised from train.seed, fused Adam, the first epoch's permutation."""
+    seed_everything(config.train.seed)
+    generator = build_generator(config.model).to(device)
+    discriminator = build_discriminator(config.model).to(device)
+    ema = copy.deepcopy(generator).eval().requires_grad_(False)
+    t = config.train
+    # fused: one kernel per parameter group instead of one op per tensor (benchmarks/RESULTS.md, "levers").
+    g_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=True)
+    data_rng = torch.Generator().manual_seed(t.seed + 1)
+    noise_rng = torch.Generator(device=device).manual_seed(t.seed + 2)
+    permutation = torch.randperm(num_images, generator=data_rng)
+    return TrainState(generator, discriminator, ema, g_opt, d_opt, data_rng, noise_rng, permutation)
+
+
+def use_channels_last(state: TrainState) -> None:
+    """Conv weights in NHWC: oneDNN (CPU) and cuDNN (CUDA) run these small convolutions fastest that way.
+
+    Same arithmetic, another memory layout: benchmarks/RESULTS.md ("levers") measures it against NCHW on CPU.
+    Parameters keep their identity, so optimizers built before this still hold them.
+    """
+    for module in (state.generator, state.discriminator, state.ema):
+        module.to(memory_format=torch.channels_last)
+
+
+def state_to_dict(state: TrainState, config: RunConfig) -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {
+        "config": config.to_dict(),
+        "generator": state.generator.state_dict(), "discriminator": state.discriminator.state_dict(),
+        "ema": state.ema.state_dict(), "g_opt": state.g_opt.state_dict(), "d_opt": state.d_opt.state_dict(),
+        "step": state.step, "images_seen": state.images_seen, "epoch": state.epoch, "position": state.position,
+        "seconds": state.seconds, "window": list(state.window), "permutation": state.permutation,
+        "balance": dict(state.balance),
+        "rng": {"torch": torch.get_rng_state(), "data": state.data_rng.get_state(),
+                "noise": state.noise_rng.get_state(),
+                "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *map(float, np_state[2:])],
+                "python": random.getstate(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+    }
+
+
+def restore_state(state: TrainState, saved: dict[str, Any], source: Path) -> None:
+    for name in ("generator", "discriminator", "ema"):
+        load_weights(getattr(state, name), saved[name], name, source)
+    state.g_opt.load_state_dict(saved["g_opt"])
+    state.d_opt.load_state_dict(saved["d_opt"])
+    state.step, state.images_seen = saved["step"], saved["images_seen"]
+    state.epoch, state.position = saved["epoch"], saved["position"]
+    state.permutation = saved["permutation"]
+    state.seconds = float(saved.get("seconds", 0.0))
+    state.window = list(saved.get("window", []))
+    state.balance = dict(saved["balance"])
+    rng = saved["rng"]
+    torch.set_rng_state(rng["torch"])
+    state.data_rng.set_state(rng["data"])
+    state.noise_rng.set_state(rng["noise"])
+    kind, keys, pos, has_gauss, cached = rng["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), int(pos), int(has_gauss), cached))
+    version, internal, gauss = rng["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def next_batch(state: TrainState, images: torch.Tensor, labels: torch.Tensor,
+               batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """This rank's next (images (B,1,28,28) float in [-1,1], labels (B,)) of the epoch's permutation.
+
+    Every rank holds the same permutation; a global batch is world x B consecutive entries and rank r takes
+    the r-th slice, so ranks draw disjoint shards and the data order does not depend on the world size.
+    """
+    global_batch = batch_size * state.world
+    if state.position + global_batch > len(state.permutation):
+        state.epoch += 1
+        state.position = 0
+        state.permutation = torch.randperm(len(images), generator=state.data_rng)
+    start = state.position + state.rank * batch_size
+    index = state.permutation[start:start + batch_size].to(images.device)
+    state.position += global_batch
+    return from_uint8(images[index]), labels[index]
+
+
+def ema_update(ema: torch.nn.Module, generator: torch.nn.Module, decay: float) -> None:
+    """ema <- decay·ema + (1 - decay)·generator for parameters; buffers (BatchNorm statistics) copied."""
+    with torch.no_grad():
+        torch._foreach_lerp_(list(ema.parameters()), list(generator.parameters()), 1.0 - decay)
+        for ema_buffer, buffer in zip(ema.buffers(), generator.buffers(), strict=True):
+            ema_buffer.copy_(buffer)
+
+
+def ema_decay(config: RunConfig, state: TrainState) -> float:
+    """The EMA decay for this step: 0 (copy G) before ema_start_images, then warmed up as TF's
+    ExponentialMovingAverage with num_updates does, so that early EMA is not the random initialisation."""
+    t = config.train
+    if state.images_seen < t.ema_start_images:
+        return 0.0
+    return min(t.ema_decay, (1 + state.step) / (10 + state.step))
+
+
+def all_finite(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters())

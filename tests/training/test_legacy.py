@@ -1,0 +1,42 @@
+"""Run directories written before the training/ package (digitgan 0.1 at adfd650) still resume and load.
+
+tests/fixtures/legacy-run-0.1/ was written by that code (HOW.md has the script): a 6-step run with two
+checkpoints and an exported model, and expected.pt, what the old code produced when it resumed the run to 12 steps.
+"""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from digitgan.config import with_train
+from digitgan.exported import load_generator
+from digitgan.models import one_hot
+from digitgan.sampling import generate
+from digitgan.training import train
+from digitgan.training.checkpoints import load_resumable
+from digitgan.training.history import read_history
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "legacy-run-0.1"
+
+
+def test_legacy_run_resumes_bit_identically_and_its_model_loads(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURE, tmp_path / "legacy")
+    monkeypatch.chdir(tmp_path / "legacy")  # its config names the data set as tiny.npz, relative
+    expected = torch.load("expected.pt", weights_only=True)
+
+    generator, config, raw = load_generator(Path("run"))
+    assert raw["step"] == 6 and config.train.dataset == "tiny.npz"
+    images = generate(generator, config, one_hot(torch.arange(10), 10), seed=3)
+    assert np.array_equal(images, expected["exported_images_seed3"].numpy())
+
+    _, saved = load_resumable(Path("run"))
+    train(with_train(config, steps=12), Path("run"), resume=Path("run"), quiet=True)
+    _, resumed = load_resumable(Path("run"))
+    assert resumed["step"] == expected["step"] == 12 and resumed["images_seen"] == expected["images_seen"]
+    for network in ("generator", "discriminator", "ema"):
+        for name, tensor in expected[network].items():
+            assert torch.equal(resumed[network][name], tensor), f"{network}.{name}"
+    logged = [(row["step"], row.get("d_loss")) for row in read_history(Path("run/history.jsonl"))]
+    assert logged == [tuple(row) for row in expected["history_d_loss"]]

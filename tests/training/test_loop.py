@@ -1,0 +1,160 @@
+"""The trainer: exact resume, atomic checkpoints, NaN guard, balance, export/reload."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from digitgan.config import with_train
+from digitgan.errors import TrainingDiverged, UserError
+from digitgan.exported import load_generator
+from digitgan.models import build_generator, one_hot
+from digitgan.sampling import generate
+from digitgan.training import train
+from digitgan.training.checkpoints import list_checkpoints, load_checkpoint, load_resumable
+from digitgan.training.history import read_history
+from tests.conftest import tiny_config
+
+
+def newest(run):
+    return load_resumable(run)[1]
+
+
+def states_equal(a, b):
+    for key in ("generator", "discriminator", "ema"):
+        assert a[key].keys() == b[key].keys()
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name}"
+    for opt in ("g_opt", "d_opt"):
+        for index, slot in a[opt]["state"].items():
+            for name, value in slot.items():
+                assert torch.equal(value, b[opt]["state"][index][name]), f"{opt}.{index}.{name}"
+    for key in ("step", "images_seen", "epoch", "position"):
+        assert a[key] == b[key]
+    assert torch.equal(a["permutation"], b["permutation"])
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+
+
+@pytest.mark.parametrize("preset", ["fast", "keras-acgan"])
+def test_n_plus_resume_plus_n_equals_2n(tiny_npz, tmp_path, preset):
+    # 96 images / batch 8 = 12 steps an epoch: the run crosses epochs, so data order is exercised too.
+    # keras-acgan adds dropout, uniform noise and a 2x G batch.
+    config = tiny_config(preset, dataset=str(tiny_npz), steps=15, seed=5)
+    train(config, tmp_path / "split", quiet=True)
+    train(with_train(config, steps=30), tmp_path / "split", resume=tmp_path / "split", quiet=True)
+    train(with_train(config, steps=30), tmp_path / "whole", quiet=True)
+    split, whole = newest(tmp_path / "split"), newest(tmp_path / "whole")
+    assert split["step"] == 30 and split["epoch"] == 2
+    states_equal(split, whole)
+    rows = lambda run: [(r["step"], r.get("d_loss")) for r in read_history(tmp_path / run / "history.jsonl")]  # noqa: E731
+    assert rows("split") == rows("whole")
+
+
+def test_checkpoints_are_weights_only_and_pruned(tiny_npz, tmp_path):
+    train(tiny_config(dataset=str(tiny_npz), steps=10, checkpoint_every=2, keep_checkpoints=2), tmp_path / "run",
+          quiet=True)
+    files = list_checkpoints(tmp_path / "run")
+    assert [f.name for f in files] == ["step-00000008.pt", "step-00000010.pt"]
+    torch.load(files[-1], weights_only=True)
+    assert not list((tmp_path / "run" / "checkpoints").glob(".*tmp"))
+    saved_config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved_config["train"]["steps"] == 10  # the resolved config is written into the run
+
+
+def test_crash_between_write_and_rename_keeps_previous(tiny_npz, tmp_path, monkeypatch):
+    config = tiny_config(dataset=str(tiny_npz), steps=4)
+    train(config, tmp_path / "run", quiet=True)
+    previous = list_checkpoints(tmp_path / "run")[-1]
+
+    def crash(*args, **kwargs):
+        raise OSError("simulated power loss")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="power loss"):
+        train(with_train(config, steps=8), tmp_path / "run", resume=tmp_path / "run", quiet=True)
+    monkeypatch.undo()
+    assert list_checkpoints(tmp_path / "run") == [previous]
+    assert load_checkpoint(previous)["step"] == 4
+    assert not [p for p in (tmp_path / "run" / "checkpoints").iterdir() if p.name != previous.name]
+
+
+def test_damaged_newest_checkpoint_falls_back_with_a_warning(tiny_npz, tmp_path, capsys):
+    config = tiny_config(dataset=str(tiny_npz), steps=6, checkpoint_every=2, keep_checkpoints=3)
+    train(config, tmp_path / "run", quiet=True)
+    files = list_checkpoints(tmp_path / "run")
+    assert [f.name for f in files] == ["step-00000002.pt", "step-00000004.pt", "step-00000006.pt"]
+    files[-1].write_bytes(files[-1].read_bytes()[:5000])  # truncated, as by a full disk
+    capsys.readouterr()
+    summary = train(with_train(config, steps=8), tmp_path / "run", resume=tmp_path / "run", quiet=True)
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert len(warning) == 1 and "step-00000006.pt is damaged" in warning[0] and "step-00000004.pt" in warning[0]
+    assert summary["step"] == 8 and summary["steps_this_run"] == 4
+    assert (tmp_path / "run" / "checkpoints" / "step-00000006.pt.damaged").exists()  # set aside, not deleted
+    assert list_checkpoints(tmp_path / "run")[-1].name == "step-00000008.pt"
+
+
+def test_no_checkpoint_loads_is_one_error(tiny_npz, tmp_path):
+    train(tiny_config(dataset=str(tiny_npz), steps=2), tmp_path / "run", quiet=True)
+    for path in list_checkpoints(tmp_path / "run"):
+        path.write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="none of the 1 checkpoints"):
+        load_resumable(tmp_path / "run")
+
+
+def test_nan_guard_stops_and_keeps_last_good(tiny_npz, tmp_path):
+    config = tiny_config(dataset=str(tiny_npz), steps=20, checkpoint_every=4)
+
+    def poison(state):
+        if state.step == 6:
+            with torch.no_grad():
+                next(state.generator.parameters()).fill_(float("nan"))
+
+    with pytest.raises(TrainingDiverged, match=r"at step (6|7)") as info:
+        train(config, tmp_path / "run", quiet=True, step_callback=poison)
+    assert info.value.checkpoint.name == "step-00000004.pt"
+    assert list_checkpoints(tmp_path / "run")[-1].name == "step-00000004.pt"
+    summary = train(with_train(config, steps=8), tmp_path / "run", resume=tmp_path / "run", quiet=True)
+    assert summary["step"] == 8 and summary["status"] == "finished"
+
+
+def test_balance_pauses_winner_on_forced_imbalance(tiny_npz, tmp_path):
+    config = tiny_config(dataset=str(tiny_npz), steps=40, balance=True, lr_g=0.0, lr_d=5e-3)  # G cannot learn
+    train(config, tmp_path / "run", quiet=True)
+    rows = read_history(tmp_path / "run" / "history.jsonl")
+    events = [r for r in rows if r["kind"] == "balance"]
+    assert events and events[0]["paused"] == "D"
+    assert sum(r["d_paused_steps"] for r in rows if r["kind"] == "log") > 0
+
+
+def test_export_reload_identical_samples(tiny_npz, tmp_path):
+    config = tiny_config(dataset=str(tiny_npz), steps=6)
+    train(config, tmp_path / "run", quiet=True)
+    ema = build_generator(config.model)
+    ema.load_state_dict(newest(tmp_path / "run")["ema"])
+    ema.eval()
+    loaded, loaded_config, raw = load_generator(tmp_path / "run")
+    labels = one_hot(torch.arange(10), 10)
+    assert np.array_equal(generate(ema, config, labels, seed=3), generate(loaded, loaded_config, labels, seed=3))
+    assert raw["step"] == 6 and loaded_config.model == config.model
+
+
+def test_mismatched_weights_are_a_clear_error(tiny_npz, tmp_path):
+    train(tiny_config(dataset=str(tiny_npz), steps=2), tmp_path / "run", quiet=True)
+    config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    config["model"]["g_base"] = 16
+    (tmp_path / "run" / "model" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="generator weights do not fit"):
+        load_generator(tmp_path / "run")
+
+
+def test_no_budget_is_an_error(tiny_npz, tmp_path):
+    with pytest.raises(UserError, match="no training budget"):
+        train(tiny_config(dataset=str(tiny_npz)), tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists(), "a refused run leaves nothing behind"
+
+
+def test_minutes_budget_excludes_periodic_work(tiny_npz, tmp_path):
+    summary = train(tiny_config(dataset=str(tiny_npz), minutes=0.02), tmp_path / "run", quiet=True)
+    assert summary["status"] == "finished" and 1.0 <= summary["seconds"] < 5.0

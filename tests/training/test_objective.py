@@ -1,0 +1,73 @@
+"""The objective: the losses are the ones the literature names, and D's loss is the same whether real and fake
+go through D together or apart."""
+
+import pytest
+import torch
+
+from digitgan.models import build_discriminator, one_hot
+from digitgan.training.objective import LOSSES, Objective, class_loss, r1_penalty
+from tests.conftest import tiny_config
+
+
+def test_losses_are_the_named_ones():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    bce = LOSSES["bce"]
+    expected = -(torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
+    assert torch.allclose(bce.d(real, fake, 0.0), expected)
+    assert torch.allclose(bce.g(fake), -torch.log(torch.sigmoid(fake)).mean())  # non-saturating
+    smoothed = -(0.9 * torch.log(torch.sigmoid(real)) + 0.1 * torch.log(1 - torch.sigmoid(real))).mean() \
+        - torch.log(1 - torch.sigmoid(fake)).mean()
+    assert torch.allclose(bce.d(real, fake, 0.1), smoothed)
+    assert torch.allclose(LOSSES["hinge"].d(real, fake, 0.0), torch.tensor((0 + 2) / 2 + (1.5 + 0) / 2))
+    assert torch.allclose(LOSSES["lsgan"].g(fake), 0.5 * ((fake - 1) ** 2).mean())
+    assert torch.allclose(LOSSES["wgan-gp"].d(real, fake, 0.0), fake.mean() - real.mean())
+
+
+def _batch(config, count=8):
+    torch.manual_seed(1)
+    real = torch.rand(count, 1, 28, 28) * 2 - 1
+    fake = torch.rand(count, 1, 28, 28) * 2 - 1
+    return real, one_hot(torch.arange(count) % 10, 10), fake, one_hot((torch.arange(count) + 3) % 10, 10)
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_joint_and_separate_forwards_give_the_same_loss(loss):
+    config = tiny_config(loss=loss)
+    discriminator = build_discriminator(config.model).eval()  # eval: dropout off, so the forwards compare
+    objective = Objective(config)
+    real, real_vector, fake, fake_vector = _batch(config)
+    torch.manual_seed(0)
+    joint, joint_metrics = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, True)
+    torch.manual_seed(0)
+    apart, apart_metrics = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
+    assert torch.allclose(joint, apart, atol=1e-5)
+    assert set(joint_metrics) == set(apart_metrics) >= {"d_loss", "d_adv", "d_real", "d_fake", "aux_loss", "aux_acc"}
+
+
+def test_auxiliary_terms_and_weights():
+    config = tiny_config(aux_weight=0.5)
+    discriminator = build_discriminator(config.model).eval()
+    real, real_vector, fake, fake_vector = _batch(config)
+    loss, metrics = Objective(config).discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
+    _, real_class = discriminator(real, real_vector)
+    _, fake_class = discriminator(fake, fake_vector)
+    auxiliary = class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector)
+    assert metrics["aux_loss"] == pytest.approx(0.5 * auxiliary.item(), rel=1e-5)
+    assert loss.item() == pytest.approx(metrics["d_adv"] + 0.5 * auxiliary.item(), rel=1e-5)
+    g_loss, g_metrics = Objective(config).generator_loss(discriminator, fake, fake_vector)
+    assert g_loss.item() == pytest.approx(g_metrics["g_adv"] + 0.5 * class_loss(fake_class, fake_vector).item(),
+                                          rel=1e-5)
+
+
+def test_r1_is_the_squared_input_gradient():
+    x = torch.randn(4, 1, 28, 28, requires_grad=True)
+    logits = (x ** 2).flatten(1).sum(1)  # gradient 2x
+    assert torch.allclose(r1_penalty(logits, x), (2 * x).pow(2).flatten(1).sum(1).mean())
+
+
+def test_held_out_objective_has_no_smoothing_or_penalties():
+    config = tiny_config(label_smoothing=0.2, r1_gamma=5.0, loss="wgan-gp")
+    held_out = Objective(config, held_out=True)
+    assert held_out.label_smoothing == 0.0 and held_out.r1_gamma == 0.0 and held_out.gp_lambda == 0.0
+    training = Objective(config)
+    assert training.r1_gamma == 5.0 and training.gp_lambda == 10.0 and training.needs_real_gradient
