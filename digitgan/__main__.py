@@ -1,3 +1,3 @@
-from digitgan.cli import main
+from digitgan.command import main
 
 raise SystemExit(main())

@@ -53,6 +53,7 @@ def _stages(default: list[list[int]], names: tuple[str, str, str], last: tuple[i
 class ModelConfig:
     """Architecture of G and D. Stage lists: G [channels, kernel, scale]; D [channels, kernel, stride]."""
 
+    kind: str = _choice("gan", "kind")                     # gan | vae | ae (the encoder uses the d_* settings)
     num_classes: int = _int(10, 1, 1000)
     z_dim: int = _int(100, 1, MAX_WIDTH)
     noise: str = _choice("normal", "noise")                 # normal | uniform (in [-1, 1])
@@ -94,8 +95,11 @@ class TrainConfig:
     label_smoothing: float = _float(0.0, 0.0, 1.0, open_high=True)  # real target 1 - s for the BCE loss
     r1_gamma: float = _float(0.0, 0.0, 1e6)
     gp_lambda: float = _float(10.0, 0.0, 1e6)               # wgan-gp
+    kl_weight: float = _float(1.0, 0.0, 1000.0)             # vae: weight of the KL term (1 = the ELBO)
     ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)
     ema_start_images: int = _int(0, 0, 2**62)               # copy G into EMA until this many images were seen
+    standing_stats: int = _int(0, 0, 100_000)               # >0: batches that recompute the exported G's BatchNorm
+                                                            # statistics for its own (EMA) weights
     amp: bool = _bool(True)                                 # bf16 autocast on CUDA (ignored on CPU)
     reuse_fake: bool = _bool(False)                         # one G forward per step: D sees it detached, G reuses it
     d_joint_forward: bool = _bool(True)                     # D's step runs real and fake as one batch

@@ -8,8 +8,33 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import sys
+from collections.abc import Container, MutableMapping
 
 _allocator_tuned = False
+
+# How long an OpenMP worker spins before it sleeps when it waits for work (libgomp's GOMP_SPINCOUNT; its default
+# is 300,000 spins). Spinning wins while the process has the cores to itself and costs several times the run time
+# when another busy process shares them; benchmarks/RESULTS.md ("under load") measures the choice.
+OPENMP_DEFAULTS = {"GOMP_SPINCOUNT": "3000"}
+OPENMP_USER_KEYS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
+def apply_openmp_defaults(environ: MutableMapping[str, str] | None = None,
+                          loaded: Container[str] | None = None) -> dict[str, str]:
+    """Set digitgan's OpenMP waiting defaults in the environment, before torch (and its OpenMP runtime) starts.
+
+    A value the user set for any waiting knob (OMP_WAIT_POLICY, GOMP_SPINCOUNT, KMP_BLOCKTIME) wins, and
+    DIGITGAN_OPENMP_DEFAULTS=0 turns this off. Returns what was set (nothing once torch is loaded: too late).
+    """
+    environ = os.environ if environ is None else environ
+    loaded = sys.modules if loaded is None else loaded
+    if environ.get("DIGITGAN_OPENMP_DEFAULTS", "1") == "0" or "torch" in loaded:
+        return {}
+    if any(key in environ for key in OPENMP_USER_KEYS):
+        return {}
+    environ.update(OPENMP_DEFAULTS)
+    return dict(OPENMP_DEFAULTS)
 
 
 def cpu_count() -> int:
@@ -60,3 +85,67 @@ def tune_allocator() -> bool:
     trimmed = mallopt(m_trim_threshold, one_gib) == 1
     _allocator_tuned = mapped and trimmed
     return _allocator_tuned
+
+
+class ThreadGovernor:
+    """Picks the faster of all CPUs and one thread for a training loop, from measured step rates, as load changes.
+
+    Alone, every core is fastest; beside another busy process, two threads of ours on two shared cores wait on
+    each other while the scheduler runs someone else, and one thread trains faster (benchmarks/RESULTS.md, "under
+    load"). Every `window` seconds of training the rate of the current count is recorded; now and then (and at
+    once when the rate drops below `drop` x the best seen recently) one window tries the other count, and the
+    faster of the two latest measurements stays. Exploring backs off while it keeps losing.
+    """
+
+    def __init__(self, most: int, window: float = 0.5, explore_every: int = 20, drop: float = 0.7,
+                 first_explore: int = 2) -> None:
+        self.most, self.window, self.explore_every, self.drop = most, window, explore_every, drop
+        self.current = most
+        self.seconds = 0.0
+        self.images = 0
+        self.latest: dict[int, float] = {}      # threads -> images/s of its latest window
+        self.windows_since_explore = explore_every - first_explore  # learn both rates early
+        self.backoff = 1
+        self.exploring_from: int | None = None
+        self.switches = 0
+
+    @property
+    def active(self) -> bool:
+        return self.most > 1
+
+    def record(self, seconds: float, images: int) -> int | None:
+        """Account one training step; returns the new thread count when it changes (already applied)."""
+        if not self.active:
+            return None
+        self.seconds += seconds
+        self.images += images
+        if self.seconds < self.window:
+            return None
+        rate = self.images / self.seconds
+        self.seconds, self.images = 0.0, 0
+        previous = self.latest.get(self.current)
+        self.latest[self.current] = rate
+        other = 1 if self.current == self.most else self.most
+        if self.exploring_from is not None:  # this window tried `current`: keep it if it beat what we left
+            left = self.exploring_from
+            self.exploring_from = None
+            if rate > self.latest[left]:
+                self.backoff = 1
+                return None
+            self.backoff = min(self.backoff * 2, 32)
+            return self._apply(left)
+        self.windows_since_explore += 1
+        slowed = previous is not None and rate < self.drop * previous
+        if slowed or self.windows_since_explore >= self.explore_every * self.backoff:
+            self.windows_since_explore = 0
+            self.exploring_from = self.current
+            return self._apply(other)
+        return None
+
+    def _apply(self, threads: int) -> int:
+        import torch
+
+        torch.set_num_threads(threads)
+        self.current = threads
+        self.switches += 1
+        return threads

@@ -13,6 +13,7 @@ import click
 
 from digitgan import __version__
 from digitgan.cli.data import data
+from digitgan.cli.dream import dream
 from digitgan.cli.evaluate import compare, evaluate, evaluator
 from digitgan.cli.explore import clock, explain, export, intensity, interpolate, write
 from digitgan.cli.sample import sample
@@ -68,8 +69,8 @@ def cli() -> None:
     """Train, explore and evaluate class-conditional GANs on handwritten digits."""
 
 
-for command in (data, train, sample, write, interpolate, clock, intensity, explain, export, serve, evaluate, compare,
-                evaluator):
+for command in (data, train, sample, write, interpolate, clock, intensity, explain, export, dream, serve, evaluate,
+                compare, evaluator):
     cli.add_command(command)
 
 

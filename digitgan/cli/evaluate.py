@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from digitgan.cli.options import seed_option, threads_option
+from digitgan.cli.options import OutputFile, seed_option, threads_option
 
 
 def _log(line: str) -> None:
@@ -39,11 +39,15 @@ def evaluate(run: Path, n_per_class: int, cas: bool, cas_n: int, seed: int, thre
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="RUN...")
 @click.option("--markdown", is_flag=True, help="a markdown table (default: aligned text for the terminal)")
-def compare(runs: tuple[Path, ...], markdown: bool) -> int:
+@click.option("--picture", type=OutputFile(".png"), help="also a PNG with a row of samples (0-9) per run and of real "
+                                                         "data")
+def compare(runs: tuple[Path, ...], markdown: bool, picture: Path | None) -> int:
     """One table of evaluated runs, a row each, plus the real-data floor row."""
-    from digitgan.evaluate.report import compare_runs
+    from digitgan.evaluate.report import compare_picture, compare_runs
 
     print(compare_runs(list(runs), markdown=markdown))
+    if picture is not None:
+        print(f"picture: {compare_picture(list(runs), picture)}")
     return 0
 
 

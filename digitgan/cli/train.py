@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from digitgan.cli.options import SEED_MAX, device_option, threads_option
+from digitgan.cli.options import SEED_MAX, device_option
 from digitgan.errors import TrainingDiverged
 
 
@@ -46,7 +46,9 @@ def _launch_torchrun(nproc: int, argv: list[str]) -> int:
               help="continue a run (directory or checkpoint file) exactly")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="override a preset setting, e.g. --set lr_g=1e-4 --set model.z_dim=32")
-@threads_option()
+@click.option("--threads", type=click.IntRange(1, 1024),
+              help="CPU threads, fixed (default: all this process may use, dropping to 1 while that trains faster "
+                   "beside other busy processes; fix it for bit-exact runs)")
 @device_option()
 @click.option("--quiet", is_flag=True, help="no progress line or epoch tables")
 @click.option("--nproc", type=click.IntRange(1, 256), help="processes on this machine: launches torchrun (DDP, "
@@ -69,7 +71,8 @@ def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: 
     plan = prepare_run(preset=preset, overrides=list(overrides), resume=resume, out=out, dataset=dataset, seed=seed,
                        steps=steps, epochs=epochs, minutes=minutes, world=world, rank=rank)
     try:
-        summary = train_run(plan.config, plan.run_dir, resume=plan.resume, device=device, quiet=quiet)
+        summary = train_run(plan.config, plan.run_dir, resume=plan.resume, device=device, quiet=quiet,
+                            adapt_threads=threads is None and world == 1)
     except TrainingDiverged as error:
         where = (f"the last good checkpoint {error.checkpoint} is intact (resume with "
                  f"`digitgan train --resume {plan.run_dir}`)") if error.checkpoint else "no checkpoint was written yet"

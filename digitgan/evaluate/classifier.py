@@ -57,6 +57,19 @@ class Recipe:
     max_shift: int = 2            # random translation in pixels (augmentation)
     seed: int = 0
     width: int = 16
+    adversarial_epsilon: float = 0.0  # > 0: train on FGSM examples with a random start (Wong et al. 2020), L-inf
+                                      # radius in [-1, 1] units; the reference classifiers use 0
+
+
+def _adversarial(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, epsilon: float,
+                 generator: torch.Generator) -> torch.Tensor:
+    """x moved by one signed-gradient step of 1.25 epsilon from a random start, kept within epsilon and [-1, 1]."""
+    delta = (torch.rand(x.shape, generator=generator) * 2 - 1) * epsilon
+    delta.requires_grad_(True)
+    loss = F.cross_entropy(model((x + delta).clamp(-1, 1)), labels)
+    (gradient,) = torch.autograd.grad(loss, delta)
+    delta = (delta + 1.25 * epsilon * gradient.sign()).clamp(-epsilon, epsilon).detach()
+    return (x + delta).clamp(-1, 1)
 
 
 # The committed recipe per data set: Fashion-MNIST is harder and gets more epochs.
@@ -93,13 +106,14 @@ def predict(model: ReferenceClassifier, images_uint8: np.ndarray,
 
 def train_reference(train_images: np.ndarray, train_labels: np.ndarray, num_classes: int, recipe: Recipe,
                     log=print) -> ReferenceClassifier:
-    """The committed recipe: AdamW + one-cycle LR, shift augmentation, fixed seed and data order."""
+    """The committed recipe: AdamW + one-cycle LR, shift augmentation, fixed seed and data order (and, when the
+    recipe says so, adversarial training)."""
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     model = ReferenceClassifier(num_classes, recipe.width)
     images = from_uint8(train_images)
     labels = torch.as_tensor(train_labels)
-    steps_per_epoch = len(images) // recipe.batch_size
+    steps_per_epoch = max(1, len(images) // recipe.batch_size)  # a set smaller than a batch is one short step
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr,
                                                    total_steps=recipe.epochs * steps_per_epoch)
@@ -111,6 +125,8 @@ def train_reference(train_images: np.ndarray, train_labels: np.ndarray, num_clas
         for step in range(steps_per_epoch):
             index = order[step * recipe.batch_size:(step + 1) * recipe.batch_size]
             x = _shift(images[index], recipe.max_shift, generator)
+            if recipe.adversarial_epsilon:
+                x = _adversarial(model, x, labels[index], recipe.adversarial_epsilon, generator)
             logits = model(x)
             loss = F.cross_entropy(logits, labels[index])
             optimizer.zero_grad(set_to_none=True)

@@ -125,3 +125,39 @@ def intra_class_diversity(features: np.ndarray, labels: np.ndarray, num_classes:
         distances = torch.cdist(points, points)
         values.append(float(distances.sum() / (len(chosen) * (len(chosen) - 1))))
     return values
+
+
+def nearest_distances(queries: np.ndarray, points: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Distance from each query (M, D) to its nearest point (N, D)."""
+    import torch
+
+    points_t = torch.from_numpy(points).float()
+    return np.concatenate([torch.cdist(torch.from_numpy(queries[start:start + chunk]).float(), points_t)
+                           .min(1).values.numpy() for start in range(0, len(queries), chunk)])
+
+
+def ink_share(images: np.ndarray) -> np.ndarray:
+    """(N,28,28) uint8 -> (N,) share of pixels above mid-grey: how much of the picture is stroke."""
+    return (images > 127).mean(axis=(1, 2))
+
+
+def broken_shares(asked_probability: np.ndarray, outlier_distance: np.ndarray, threshold: float,
+                  ink: np.ndarray, ink_range: tuple[float, float]) -> dict[str, float]:
+    """Shares of samples that are no convincing digit: the reference classifier gives the asked-for class a
+    probability below 0.5; or the sample lies farther from the real data (feature space) than `threshold` (the
+    real test set's 99.9th-percentile nearest-neighbour distance); or its ink share lies outside the real data's
+    0.1-99.9th percentile range (a filled square, a blank). `broken` is any of them."""
+    low = asked_probability < 0.5
+    outlier = outlier_distance > threshold
+    odd_ink = (ink < ink_range[0]) | (ink > ink_range[1])
+    return {"broken": float((low | outlier | odd_ink).mean()), "broken_low_confidence": float(low.mean()),
+            "broken_outlier": float(outlier.mean()), "broken_ink": float(odd_ink.mean())}
+
+
+def least_convincing(asked_probability: np.ndarray, outlier_distance: np.ndarray, threshold: float,
+                     ink: np.ndarray, ink_range: tuple[float, float], count: int = 100) -> np.ndarray:
+    """Indices of the `count` least convincing samples, worst first: outliers in ink share or in feature space
+    (farthest first), then the lowest asked-class probability."""
+    outlier = (outlier_distance > threshold) | (ink < ink_range[0]) | (ink > ink_range[1])
+    order = np.lexsort((asked_probability, -np.where(outlier, outlier_distance, 0.0), ~outlier))
+    return order[:count]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +20,62 @@ from digitgan.data import load_dataset
 from digitgan.errors import UserError
 from digitgan.evaluate.classifier import Recipe, load_reference, predict, reference_name, train_reference
 from digitgan.evaluate.metrics import (
+    broken_shares,
     classifier_score,
     conditional_accuracy,
     fcd,
+    ink_share,
     intra_class_diversity,
     kid,
+    least_convincing,
+    nearest_distances,
     precision_recall_density_coverage,
 )
 from digitgan.exported import load_generator
-from digitgan.files import pyplot, save_figure, write_json, write_text
+from digitgan.files import pyplot, save_figure, save_png, write_json, write_text
 from digitgan.models import is_conditional, one_hot
-from digitgan.sampling import generate
+from digitgan.sampling import generate, make_grid
 
 FLOOR_SIZE = 10000
+OUTLIER_QUANTILE = 99.9
+
+
+@dataclass
+class RealReference:
+    """What a sample set is judged against: the real test set's features, and for the broken share a second real
+    set (training images outside the floor sample) with the outlier distance threshold, the real test set's
+    OUTLIER_QUANTILE-th percentile distance to its nearest neighbour in that set."""
+
+    test_features: np.ndarray
+    reference_features: np.ndarray
+    outlier_threshold: float
+    ink_range: tuple[float, float]  # the reference images' (0.1th, 99.9th) percentile of ink share
+
+
+def real_reference(classifier: torch.nn.Module, test_images: np.ndarray, reference_images: np.ndarray) -> RealReference:
+    _, test_features = predict(classifier, test_images)
+    _, reference_features = predict(classifier, reference_images)
+    threshold = float(np.percentile(nearest_distances(test_features, reference_features), OUTLIER_QUANTILE))
+    low, high = np.percentile(ink_share(reference_images), [100 - OUTLIER_QUANTILE, OUTLIER_QUANTILE])
+    return RealReference(test_features, reference_features, threshold, (float(low), float(high)))
+
+
+def judgements(logits: np.ndarray, features: np.ndarray, requested: np.ndarray | None,
+               reference: RealReference) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: (the classifier's probability of the asked-for class — of its own top class for an
+    unconditional model —, the distance to the nearest real reference image in feature space)."""
+    shifted = logits - logits.max(1, keepdims=True)
+    probabilities = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
+    asked = requested if requested is not None else probabilities.argmax(1)
+    return probabilities[np.arange(len(asked)), asked], nearest_distances(features, reference.reference_features)
 
 
 def score_images(images: np.ndarray, requested: np.ndarray | None, classifier: torch.nn.Module,
-                 test_features: np.ndarray, num_classes: int, seed: int, full: bool = True) -> dict[str, Any]:
-    """All metrics of one image set (N,28,28) uint8 against the real test features."""
+                 reference: RealReference, num_classes: int, seed: int,
+                 full: bool = True) -> tuple[dict[str, Any], np.ndarray]:
+    """All metrics of one image set (N,28,28) uint8 against the real data, and the indices of its least convincing
+    samples (worst first)."""
+    test_features = reference.test_features
     logits, features = predict(classifier, images)
     predicted = logits.argmax(1)
     kid_mean, kid_std = kid(features, test_features, seed=seed)
@@ -47,11 +86,14 @@ def score_images(images: np.ndarray, requested: np.ndarray | None, classifier: t
                               "histogram_tv_from_uniform": float(0.5 * np.abs(histogram - 1 / num_classes).sum())}
     if requested is not None:
         result.update(conditional_accuracy(predicted, requested, num_classes))
+    asked_probability, distance = judgements(logits, features, requested, reference)
+    ink = ink_share(images)
+    result.update(broken_shares(asked_probability, distance, reference.outlier_threshold, ink, reference.ink_range))
     if full:
         result.update(precision_recall_density_coverage(test_features, features))
         by_class = requested if requested is not None else predicted
         result["intra_class_diversity"] = intra_class_diversity(features, by_class, num_classes, seed=seed)
-    return result
+    return result, least_convincing(asked_probability, distance, reference.outlier_threshold, ink, reference.ink_range)
 
 
 def accuracy_of_recipe(train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
@@ -76,50 +118,73 @@ def classification_accuracy_score(generator: torch.nn.Module, config: Any, test_
 
 
 def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = False, cas_n: int = 60000,
-                 log=print) -> dict[str, Any]:
-    """Evaluate the exported generator of `run`; writes RUN/eval/{report.json, report.md, confusion.png}."""
+                 log=print) -> dict[str, Any]:  # noqa: ANN001 - a print-like function
+    """Evaluate the exported generator of `run` (n_per_class samples of each class, from `seed`); writes
+    RUN/eval/{report.json, report.md, confusion.png, worst.png, row.png}."""
     if n_per_class < 10:
-        raise UserError("--n-per-class must be at least 10")
-    started = time.monotonic()
+        raise UserError(f"an evaluation needs at least 10 samples per class, got {n_per_class}")
     generator, config, raw = load_generator(run)
-    dataset = config.train.dataset
-    classifier, card = load_reference(reference_name(dataset))
     classes = config.model.num_classes
     conditional = is_conditional(config.model)
+    if cas and not conditional:
+        raise UserError("CAS needs a conditional model (it trains a classifier on labelled samples)")
     requested = np.repeat(np.arange(classes), n_per_class)
     images = generate(generator, config, one_hot(torch.from_numpy(requested), classes), seed=seed)
 
+    def cas_score(test: Any) -> float:
+        return classification_accuracy_score(generator, config, test.images, test.labels, cas_n, seed, log=log)
+
+    about = {"run": str(run), "preset": config.preset, "step": raw.get("step"), "images_seen": raw.get("images_seen"),
+             "n_per_class": n_per_class}
+    return evaluate_images(images, requested if conditional else None, config.train.dataset, classes, run / "eval",
+                           about, seed, cas_score if cas else None)
+
+
+def evaluate_images(images: np.ndarray, requested: np.ndarray | None, dataset: str, num_classes: int, out: Path,
+                    about: dict[str, Any], seed: int = 0, cas: Any = None) -> dict[str, Any]:
+    """Score (N,28,28) uint8 images (asked for `requested` classes, or None when unconditional) beside the real
+    floor of `dataset`; write report.json, report.md, worst.png, row.png (and confusion.png) into `out`.
+    cas(test_set) -> float computes the classification accuracy score when given."""
+    started = time.monotonic()
+    classifier, card = load_reference(reference_name(dataset))
     test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
-    _, test_features = predict(classifier, test.images)
     floor_index = np.sort(np.random.default_rng(seed).choice(len(train), min(FLOOR_SIZE, len(train)), replace=False))
-    model_scores = score_images(images, requested if conditional else None, classifier, test_features, classes, seed)
-    floor_scores = score_images(train.images[floor_index], train.labels[floor_index], classifier, test_features,
-                                classes, seed)
-    if cas:
-        if not conditional:
-            raise UserError("--cas needs a conditional model (it trains a classifier on labelled samples)")
-        model_scores["cas"] = classification_accuracy_score(generator, config, test.images, test.labels, cas_n,
-                                                            seed, log=log)
-        floor_scores["cas"] = card.get("test_accuracy")
+    # The broken share's reference: other real training images than the floor's, so the floor is judged fairly.
+    others = np.setdiff1d(np.arange(len(train)), floor_index)
+    reference_index = np.sort(np.random.default_rng(seed + 1).choice(others, min(FLOOR_SIZE, len(others)),
+                                                                     replace=False))
+    reference = real_reference(classifier, test.images, train.images[reference_index])
+    model_scores, worst = score_images(images, requested, classifier, reference, num_classes, seed)
+    floor_scores, _ = score_images(train.images[floor_index], train.labels[floor_index], classifier, reference,
+                                   num_classes, seed)
+    if cas is not None:
+        model_scores["cas"] = cas(test)
+        floor_scores["cas"] = card.get("test_accuracy")  # the same recipe on the 60,000 real training images
     report: dict[str, Any] = {
-        "run": str(run), "preset": config.preset, "step": raw.get("step"), "images_seen": raw.get("images_seen"),
-        "dataset": dataset, "conditional": conditional, "n_per_class": n_per_class, "seed": seed,
+        **about, "dataset": dataset, "conditional": requested is not None, "seed": seed,
         "classifier": {"dataset": card["dataset"], "test_accuracy": card.get("test_accuracy"),
                        "feature_dim": card.get("feature_dim")},
-        "model": model_scores, "real_floor": floor_scores,
-        "seconds": round(time.monotonic() - started, 1),
+        "model": model_scores, "real_floor": floor_scores, "outlier_threshold": reference.outlier_threshold,
+        "ink_range": list(reference.ink_range), "seconds": round(time.monotonic() - started, 1),
     }
-    out = run / "eval"
+    save_png(out / "worst.png", make_grid(images[worst], columns=10), scale=2)
+    first = [np.flatnonzero(requested == c)[0] for c in range(num_classes)] if requested is not None else \
+        list(range(min(num_classes, len(images))))
+    save_png(out / "row.png", make_grid(images[first], columns=len(first)), scale=1)
     write_json(out / "report.json", report)
     write_text(out / "report.md", render_markdown(report))
-    if conditional:
+    if requested is not None:
         plot_confusion(np.asarray(model_scores["confusion"]), out / "confusion.png")
     return report
 
 
 ROWS = [("conditional accuracy", "accuracy", "{:.4f}"), ("FCD", "fcd", "{:.3f}"), ("KID x1000", "kid", None),
         ("precision", "precision", "{:.3f}"), ("recall", "recall", "{:.3f}"), ("density", "density", "{:.3f}"),
-        ("coverage", "coverage", "{:.3f}"), ("classifier score", "classifier_score", "{:.3f}"),
+        ("coverage", "coverage", "{:.3f}"), ("broken share", "broken", "{:.4f}"),
+        ("  asked-class probability < 0.5", "broken_low_confidence", "{:.4f}"),
+        ("  outlier beyond the real 99.9th percentile", "broken_outlier", "{:.4f}"),
+        ("  ink share outside the real 0.1-99.9th pct", "broken_ink", "{:.4f}"),
+        ("classifier score", "classifier_score", "{:.3f}"),
         ("class histogram TV from uniform", "histogram_tv_from_uniform", "{:.4f}"),
         ("mean intra-class diversity", "intra_class_diversity", None), ("CAS", "cas", "{:.4f}")]
 
@@ -151,6 +216,12 @@ def render_markdown(report: dict[str, Any]) -> str:
              f"reference classifier (test accuracy {report['classifier']['test_accuracy']}). FCD is the Fréchet "
              "distance on those features (not Inception FID). Seed " + str(report["seed"]) + ".", "",
              metric_table([("model", model), ("real floor", floor)])]
+    low, high = report["ink_range"]
+    lines += ["", f"Broken share: a sample whose asked-for class gets probability < 0.5 from the reference classifier, "
+              f"or whose features lie farther from {FLOOR_SIZE:,} other real training images than the real test set's "
+              f"{OUTLIER_QUANTILE}th percentile ({report['outlier_threshold']:.2f}), or whose ink share (pixels above "
+              f"mid-grey) lies outside the real images' range [{low:.3f}, {high:.3f}]. worst.png: the 100 least "
+              "convincing samples, worst first (outliers, farthest first, then the lowest asked-class probability)."]
     if "per_class" in model:
         lines += ["", "Per-class conditional accuracy: "
                   + ", ".join(f"{c}: {a:.3f}" for c, a in enumerate(model["per_class"]))]
@@ -168,7 +239,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines = [f"{report['run']} ({report['preset']}, step {report['step']}), {model['n']} samples"]
     for label, key, fmt in ROWS:
         if key in model:
-            lines.append(f"  {label:<34} {_cell(model, key, fmt):>16}   real floor {_cell(floor, key, fmt):>16}")
+            lines.append(f"  {label:<44} {_cell(model, key, fmt):>16}   real floor {_cell(floor, key, fmt):>16}")
     return lines
 
 
@@ -190,9 +261,7 @@ def plot_confusion(confusion: np.ndarray, path: Path) -> Path:
     return save_figure(figure, path, dpi=90)
 
 
-def compare_runs(runs: list[Path], markdown: bool = False) -> str:
-    """One table, a row per run (from RUN/eval/report.json) plus the real-data floor row: aligned text for a
-    terminal, or markdown."""
+def _read_reports(runs: list[Path]) -> list[dict[str, Any]]:
     reports = []
     for run in runs:
         path = run / "eval" / "report.json"
@@ -202,14 +271,34 @@ def compare_runs(runs: list[Path], markdown: bool = False) -> str:
             reports.append(json.loads(path.read_text()))
         except (OSError, ValueError) as error:
             raise UserError(f"{path} is unreadable ({error})") from None
-    keys = [(label, key, fmt) for label, key, fmt in ROWS
+    return reports
+
+
+def training_cost(run: Path) -> tuple[str, str]:
+    """(training seconds over all invocations, images/s) from RUN/summary.json, as table cells ('—' if none)."""
+    try:
+        summary = json.loads((run / "summary.json").read_text())
+    except (OSError, ValueError):
+        return "—", "—"
+    seconds = summary.get("last_log", {}).get("seconds") or summary.get("seconds")
+    if not seconds:
+        return "—", "—"
+    return f"{seconds:,.0f}", f"{summary['images_seen'] / seconds:,.0f}"
+
+
+def compare_runs(runs: list[Path], markdown: bool = False) -> str:
+    """One table, a row per run (from RUN/eval/report.json and RUN/summary.json) plus the real-data floor row:
+    aligned text for a terminal, or markdown."""
+    reports = _read_reports(runs)
+    keys = [(label.strip(), key, fmt) for label, key, fmt in ROWS
             if key != "intra_class_diversity" and any(key in r["model"] for r in reports)]
-    header = ["run", "preset", "step", "n", *(label for label, _, _ in keys)]
+    header = ["run", "preset", "step", "n", *(label for label, _, _ in keys), "training s", "images/s"]
     rows = [[str(r["run"]), str(r["preset"]), str(r["step"]), str(r["model"]["n"]),
-             *(_cell(r["model"], key, fmt) for _, key, fmt in keys)] for r in reports]
+             *(_cell(r["model"], key, fmt) for _, key, fmt in keys), *training_cost(run)]
+            for run, r in zip(runs, reports, strict=True)]
     floor = reports[0]["real_floor"]
     rows.append([f"real floor ({reports[0]['dataset']})", "—", "—", str(floor["n"]),
-                 *(_cell(floor, key, fmt) for _, key, fmt in keys)])
+                 *(_cell(floor, key, fmt) for _, key, fmt in keys), "—", "—"])
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -220,3 +309,27 @@ def compare_runs(runs: list[Path], markdown: bool = False) -> str:
     if len({r["n_per_class"] for r in reports}) > 1 or len({r["dataset"] for r in reports}) > 1:
         lines.append("\nWarning: these reports differ in sample count or data set; their numbers do not compare.")
     return "\n".join(lines)
+
+
+def compare_picture(runs: list[Path], out: Path, names: list[str] | None = None) -> Path:
+    """One PNG: a row of samples (RUN/eval/row.png: the first of each class) per run, named on the left, and the
+    real data's row (the first test image of each class) last."""
+    from PIL import Image, ImageDraw
+
+    reports = _read_reports(runs)
+    rows = []
+    for run in runs:
+        with Image.open(run / "eval" / "row.png") as picture:
+            rows.append(np.asarray(picture.convert("L")))
+    test = load_dataset(reports[0]["dataset"], "test")
+    real = test.images[[np.flatnonzero(test.labels == c)[0] for c in range(test.num_classes)]]
+    rows.append(make_grid(real, columns=len(real)))
+    labels = [*(names or [str(r["preset"]) for r in reports]), "real data"]
+    label_width, height = 150, max(row.shape[0] for row in rows)
+    canvas = Image.new("L", (label_width + max(row.shape[1] for row in rows), height * len(rows)), 0)
+    draw = ImageDraw.Draw(canvas)
+    for index, (label, row) in enumerate(zip(labels, rows, strict=True)):
+        canvas.paste(Image.fromarray(row), (label_width, index * height))
+        draw.text((4, index * height + height // 2 - 6), label[:24], fill=255)
+    scaled = canvas.resize((canvas.width * 2, canvas.height * 2), Image.Resampling.NEAREST)
+    return save_png(out, np.asarray(scaled))

@@ -12,13 +12,13 @@ import torch
 
 from digitgan.errors import UserError
 from digitgan.models.conditioning import D_CONDITIONING, G_CONDITIONING
-from digitgan.models.discriminator import D_BODIES, D_NORMS, D_POOLS, Discriminator
+from digitgan.models.discriminator import D_BODIES, D_NORMS, D_POOLS, Discriminator, Encoder
 from digitgan.models.generator import ACTIVATIONS, G_BODIES, G_NORMS, OUTPUTS, Generator
 
 if TYPE_CHECKING:
     from digitgan.config import ModelConfig
 
-__all__ = ["CHOICES", "D_CONDITIONING", "G_BODIES", "G_CONDITIONING", "NOISES", "Discriminator", "Generator",
+__all__ = ["CHOICES", "D_CONDITIONING", "G_BODIES", "G_CONDITIONING", "NOISES", "Discriminator", "Encoder", "Generator",
            "build_discriminator", "build_generator", "check_buildable", "is_conditional", "load_weights", "one_hot",
            "sample_noise"]
 
@@ -33,9 +33,13 @@ def _uniform(count: int, z_dim: int, generator: torch.Generator | None, device: 
 
 NOISES = {"normal": _normal, "uniform": _uniform}  # uniform in [-1, 1): the Keras ACGAN's noise
 
+KINDS = {"gan": "generator and discriminator", "vae": "variational autoencoder (decoder and encoder)",
+         "ae": "plain autoencoder (decoder and encoder, no KL term)"}
+
 CHOICES: dict[str, dict] = {
-    "noise": NOISES, "g_body": G_BODIES, "g_cond": G_CONDITIONING, "g_norm": G_NORMS, "g_act": ACTIVATIONS,
-    "g_out": OUTPUTS, "d_body": D_BODIES, "d_cond": D_CONDITIONING, "d_pool": D_POOLS, "d_norm": D_NORMS,
+    "kind": KINDS, "noise": NOISES, "g_body": G_BODIES, "g_cond": G_CONDITIONING, "g_norm": G_NORMS,
+    "g_act": ACTIVATIONS, "g_out": OUTPUTS, "d_body": D_BODIES, "d_cond": D_CONDITIONING, "d_pool": D_POOLS,
+    "d_norm": D_NORMS,
 }
 
 
@@ -43,8 +47,9 @@ def build_generator(config: ModelConfig) -> Generator:
     return Generator(config)
 
 
-def build_discriminator(config: ModelConfig) -> Discriminator:
-    return Discriminator(config)
+def build_discriminator(config: ModelConfig) -> Discriminator | Encoder:
+    """The network beside the generator: D for a GAN, the encoder for an autoencoder (model.kind vae / ae)."""
+    return Discriminator(config) if config.kind == "gan" else Encoder(config)
 
 
 def is_conditional(config: ModelConfig) -> bool:
@@ -69,7 +74,7 @@ def check_buildable(config: ModelConfig) -> None:
 
     try:
         with torch.device("meta"):
-            generator, discriminator = Generator(config), Discriminator(config)
+            generator, discriminator = Generator(config), build_discriminator(config)
             z, label_vector = torch.zeros(2, config.z_dim), torch.zeros(2, config.num_classes)
             images = generator(z, label_vector)
             if tuple(images.shape[1:]) != (1, 28, 28):

@@ -19,19 +19,19 @@ D_POOLS = {"flatten": nn.Identity, "gap": lambda: nn.AdaptiveAvgPool2d(1)}
 D_NORMS = {"none": lambda channels: None, "batch": nn.BatchNorm2d}
 
 
-class Discriminator(nn.Module):
-    """D(images: (N,1,28,28) in [-1,1], label_vector: (N,C)) -> (adversarial logits (N,), class logits (N,C) | None)."""
+class FeatureStack(nn.Module):
+    """What D and the autoencoders' encoder share: images (N,1,28,28) in [-1,1] and label vectors (N,C) -> features
+    (N, self.width): conv stages (or the flat image), [the label concatenated], dense layers."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.cond = D_CONDITIONING[config.d_cond]
-        sn = spectral_norm if config.spectral_norm else (lambda module: module)
-
+        self.sn = spectral_norm if config.spectral_norm else (lambda module: module)
         layers: list[nn.Module] = []
         channels = 1
         if config.d_body == "conv":
             for out_channels, kernel, stride in config.d_stages:
-                layers.append(sn(ThinConv2d(channels, out_channels, kernel, stride, padding=(kernel - 1) // 2)))
+                layers.append(self.sn(ThinConv2d(channels, out_channels, kernel, stride, padding=(kernel - 1) // 2)))
                 norm = D_NORMS[config.d_norm](out_channels)
                 if norm is not None:
                     layers.append(norm)
@@ -48,22 +48,46 @@ class Discriminator(nn.Module):
             width += config.num_classes
         dense: list[nn.Module] = []
         for hidden in config.d_dense:
-            dense += [sn(nn.Linear(width, hidden)), nn.LeakyReLU(0.2)]
+            dense += [self.sn(nn.Linear(width, hidden)), nn.LeakyReLU(0.2)]
             if config.d_dropout:
                 dense.append(nn.Dropout(config.d_dropout))
             width = hidden
         self.dense = nn.Sequential(*dense)
-        self.adversarial = sn(nn.Linear(width, 1))
-        self.projection = sn(nn.Linear(config.num_classes, width, bias=False)) if self.cond.project else None
-        self.classifier = nn.Linear(width, config.num_classes) if self.cond.aux else None
+        self.width = width
 
-    def forward(self, images: torch.Tensor, label_vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def embed(self, images: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
         features = self.features(images)
         if self.cond.inject:
             features = torch.cat([features, label_vector], dim=1)
-        features = self.dense(features)
+        return self.dense(features)
+
+
+class Discriminator(FeatureStack):
+    """D(images: (N,1,28,28) in [-1,1], label_vector: (N,C)) -> (adversarial logits (N,), class logits (N,C) | None)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.adversarial = self.sn(nn.Linear(self.width, 1))
+        self.projection = self.sn(nn.Linear(config.num_classes, self.width, bias=False)) if self.cond.project else None
+        self.classifier = nn.Linear(self.width, config.num_classes) if self.cond.aux else None
+
+    def forward(self, images: torch.Tensor, label_vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        features = self.embed(images, label_vector)
         logits = self.adversarial(features).squeeze(1)
         if self.projection is not None:
             logits = logits + (self.projection(label_vector) * features).sum(dim=1)
         class_logits = self.classifier(features) if self.classifier is not None else None
         return logits, class_logits
+
+
+class Encoder(FeatureStack):
+    """The autoencoders' encoder: (images (N,1,28,28) in [-1,1], label_vector (N,C)) -> (mean (N, z_dim),
+    log-variance (N, z_dim)) of the approximate posterior q(z | x, c); the same body as D (d_* settings)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.posterior = nn.Linear(self.width, 2 * config.z_dim)
+
+    def forward(self, images: torch.Tensor, label_vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_variance = self.posterior(self.embed(images, label_vector)).chunk(2, dim=1)
+        return mean, log_variance

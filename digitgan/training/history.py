@@ -55,7 +55,7 @@ class History:
                                "epoch": state.epoch, "seconds": round(seconds, 3)}
         if partial:
             row["partial"] = True
-        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_acc", "aux_loss"):
+        for key in dict.fromkeys(key for metrics in window for key in metrics):  # every numeric metric, in order
             value = _mean(window, key)
             if value is not None:
                 row[key] = round(value, 5)
@@ -87,8 +87,9 @@ class ProgressBar:
         self.drawn = False
 
     def update(self, state: Any, metrics: dict[str, Any], train: Any, num_images: int, seconds: float,
-               images_this_run: int) -> None:
-        """Redraw the line: state's progress towards the budget, `images_this_run` over `seconds` of training."""
+               images_this_run: int, fields: tuple[tuple[str, str, str], ...]) -> None:
+        """Redraw the line: state's progress towards the budget, `images_this_run` over `seconds` of training, and
+        the metrics named by `fields` ((label, key, format) each)."""
         now = time.monotonic()
         if self.quiet or now - self.last < (0.2 if self.tty else 10.0):
             return
@@ -100,10 +101,8 @@ class ProgressBar:
             goal = f"epoch {state.images_seen / num_images:.2f}/{train.epochs:g}"
         else:
             goal = f"{seconds / 60:.1f}/{train.minutes:g} min"
-        line = (f"{goal} | {state.images_seen:,} img | {rate:,.0f} img/s | D {metrics['d_loss']:.3f} "
-                f"G {metrics['g_loss']:.3f} D(x) {metrics['d_real']:.2f} D(G(z)) {metrics['d_fake']:.2f}")
-        if "aux_acc" in metrics:
-            line += f" | aux acc {metrics['aux_acc']:.2f}"
+        shown = " ".join(f"{label} {metrics[key]:{fmt}}" for label, key, fmt in fields if key in metrics)
+        line = f"{goal} | {state.images_seen:,} img | {rate:,.0f} img/s | {shown}"
         if metrics.get("paused"):
             line += f" | {metrics['paused']} paused"
         if self.tty:
@@ -128,38 +127,44 @@ class ProgressBar:
             self.drawn = False
 
 
-def epoch_table(epoch: int, rows: list[dict[str, Any]], held_out: dict[str, float], seconds: float) -> str:
-    """The Keras ACGAN's end-of-epoch table: train and held-out test losses of G and D, and the time.
+def epoch_table(epoch: int, rows: list[dict[str, Any]], held_out: dict[str, float], seconds: float,
+                entries: tuple[tuple[str, str, str], ...]) -> str:
+    """The Keras ACGAN's end-of-epoch table: training and held-out test losses, and the time.
 
-    Adversarial losses and the auxiliary class loss are shown apart, as the source does.
+    entries: (row name, training metric, held-out key) per row, as the objective defines them.
     """
     lines = [f"epoch {epoch} ({seconds:.1f} s, {len(rows)} steps)",
-             f"{'component':<26}{'train':>10}{'test':>10}"]
-    entries = (("generator (adversarial)", "g_adv", "g_loss"), ("discriminator (adversarial)", "d_adv", "d_loss"),
-               ("auxiliary class loss", "aux_loss", "aux_loss"))
+             f"{'component':<30}{'train':>10}{'test':>10}"]
     for name, train_key, test_key in entries:
         train_value = _mean(rows, train_key)
         if train_value is None:
             continue
         test_value = held_out.get(test_key)
         test_text = f"{test_value:>10.4f}" if test_value is not None else f"{'-':>10}"
-        lines.append(f"{name:<26}{train_value:>10.4f}{test_text}")
+        lines.append(f"{name:<30}{train_value:>10.4f}{test_text}")
     return "\n".join(lines)
 
 
-def plot_history(history_path: Path, out: Path) -> Path | None:
-    """Loss and D-output curves against images seen (PNG). Returns None when there is nothing to plot."""
+LOSS_LABELS = {"d_loss": "D loss", "g_loss": "G loss", "loss": "loss", "reconstruction": "reconstruction",
+               "kl": "KL"}
+
+
+def plot_history(history_path: Path, out: Path, losses: tuple[str, ...] = ("d_loss", "g_loss"),
+                 rates: tuple[tuple[str, str], ...] = ()) -> Path | None:
+    """Loss curves (and rates in [0, 1], such as D's outputs) against images seen (PNG), with the light
+    evaluation beside them when there is one. Returns None when there is nothing to plot."""
     rows = [row for row in read_history(history_path) if row.get("kind") == "log"]
     if len(rows) < 2:
         return None
     plt = pyplot()
     seen = [row["images_seen"] for row in rows]
     evals = [row for row in read_history(history_path) if row.get("kind") == "eval"]
-    figure, axes = plt.subplots(1, 3 if evals else 2, figsize=(16 if evals else 11, 4))
-    loss_axis, prob_axis = axes[0], axes[1]
+    panels = 1 + bool(rates) + bool(evals)
+    figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
+    loss_axis, axes = axes[0][0], list(axes[0][1:])
     if evals:
         eval_seen = [row["images_seen"] for row in evals]
-        fcd_axis = axes[2]
+        fcd_axis = axes[-1]
         fcd_axis.plot(eval_seen, [row["fcd"] for row in evals], color="tab:red", label="FCD (2k samples)")
         fcd_axis.set_yscale("log")
         fcd_axis.set_xlabel("images seen")
@@ -171,17 +176,19 @@ def plot_history(history_path: Path, out: Path) -> Path | None:
                                label="conditional accuracy")
             accuracy_axis.set_ylim(0, 1)
             accuracy_axis.legend(loc="upper right")
-    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        loss_axis.plot(seen, [row.get(key) for row in rows], label=label)
+    for key in losses:
+        loss_axis.plot(seen, [row.get(key) for row in rows], label=LOSS_LABELS.get(key, key))
     loss_axis.set_xlabel("images seen")
     loss_axis.set_title("losses")
     loss_axis.legend()
-    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("aux_acc", "aux accuracy (real)")):
-        if any(key in row for row in rows):
-            prob_axis.plot(seen, [row.get(key) for row in rows], label=label)
-    prob_axis.set_xlabel("images seen")
-    prob_axis.set_ylim(0, 1)
-    prob_axis.set_title("D outputs")
-    prob_axis.legend()
+    if rates:
+        prob_axis = axes[0]
+        for key, label in rates:
+            if any(key in row for row in rows):
+                prob_axis.plot(seen, [row.get(key) for row in rows], label=label)
+        prob_axis.set_xlabel("images seen")
+        prob_axis.set_ylim(0, 1)
+        prob_axis.set_title("D outputs")
+        prob_axis.legend()
     figure.tight_layout()
     return save_figure(figure, out, dpi=80)

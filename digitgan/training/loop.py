@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,13 +22,14 @@ from digitgan.config import RunConfig
 from digitgan.data import Dataset, load_dataset
 from digitgan.errors import MissingSplit, UserError
 from digitgan.files import write_json
+from digitgan.runtime import ThreadGovernor
 from digitgan.training import distributed
 from digitgan.training.checkpoints import load_resumable
 from digitgan.training.lock import RunLock
-from digitgan.training.objective import LOSSES, Objective
+from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.recorder import Recorder
 from digitgan.training.state import TrainState, build_state, restore_state, use_channels_last
-from digitgan.training.step import train_step, update_balance
+from digitgan.training.step import update_balance
 
 Resume = Path | tuple[Path, dict[str, Any]]  # a run or checkpoint path, or an already loaded (path, contents)
 
@@ -119,11 +121,14 @@ def _start_state(config: RunConfig, num_images: int, device: torch.device, resum
 
 
 def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device: str = "auto",
-          quiet: bool = False, step_callback: Callable[[TrainState], None] | None = None) -> dict[str, Any]:
+          quiet: bool = False, step_callback: Callable[[TrainState], None] | None = None,
+          adapt_threads: bool = False) -> dict[str, Any]:
     """Train (or resume) a run in run_dir. Returns the summary. Raises TrainingDiverged / UserError.
 
     resume: a run directory or checkpoint file (its newest loadable checkpoint), or (path, contents) already
     loaded by training.run.prepare_run. step_callback(state) runs after every step (tests use it).
+    adapt_threads: let a runtime.ThreadGovernor move between all threads and one as other load comes and goes
+    (CPU, one process only); the results then depend on when it switches, so bit-exact runs fix the threads.
     """
     dist_info = distributed.from_env()
     train_set = load_dataset(config.train.dataset, "train")
@@ -143,17 +148,23 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
         labels = torch.from_numpy(train_set.labels).to(torch_device)
         evaluator = _light_evaluator(config, dist_info.main)
         state, source = _start_state(config, len(images), torch_device, resume, dist_info)
-        recorder = Recorder(config, run_dir, state, len(images), dist_info.main, quiet, source, test_data, evaluator)
+        objective = objective_for(config)
+        recorder = Recorder(config, objective, run_dir, state, len(images), dist_info.main, quiet, source, test_data,
+                            evaluator)
         stack.callback(recorder.close)
         stop = stack.enter_context(StopSignals(recorder.note))
-        objective = Objective(config)
+        adapting = adapt_threads and torch_device.type == "cpu" and not dist_info.active
+        governor = ThreadGovernor(torch.get_num_threads() if adapting else 1)  # 1: never switches
         while True:
             _, (done,) = distributed.mean_and_any([], [recorder.budget_reached(state) or stop.requested],
                                                   torch_device, dist_info)  # all ranks agree
             if done:
                 break
-            epoch_before = state.epoch
-            metrics = train_step(state, config, objective, images, labels)
+            epoch_before, images_before, step_started = state.epoch, state.images_seen, time.perf_counter()
+            metrics = objective.step(state, config, images, labels)
+            threads = governor.record(time.perf_counter() - step_started, state.images_seen - images_before)
+            if threads is not None:
+                recorder.event(state, "threads", threads=threads)
             metrics = _agree(metrics, state, torch_device, dist_info)
             recorder.check_losses(state, metrics)
             if config.train.balance:

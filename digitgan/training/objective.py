@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
+from digitgan.models import one_hot, sample_noise
+from digitgan.sampling import from_uint8
+from digitgan.training.autoencoder import AutoencoderObjective
+
 if TYPE_CHECKING:
     from digitgan.config import RunConfig
+    from digitgan.training.state import TrainState
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,16 @@ class Objective:
     Images are (N, 1, 28, 28) float in [-1, 1], label vectors (N, C) float. `discriminator` is called as
     D(images, label_vector) -> (adversarial logits (N,), class logits (N, C) or None).
     held_out: the plain losses for the epoch table (no label smoothing, no gradient penalties).
+    The class attributes tell the trainer's displays what this objective's metrics are.
     """
+
+    losses = ("d_loss", "g_loss")  # checked for finiteness every step, plotted as the loss curves
+    rates = (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("aux_acc", "aux accuracy (real)"))  # plotted in [0, 1]
+    progress = (("D", "d_loss", ".3f"), ("G", "g_loss", ".3f"), ("D(x)", "d_real", ".2f"),
+                ("D(G(z))", "d_fake", ".2f"), ("aux acc", "aux_acc", ".2f"))
+    # The Keras ACGAN's end-of-epoch table: (row, training metric, held-out key); adversarial and auxiliary apart.
+    table = (("generator (adversarial)", "g_adv", "g_loss"), ("discriminator (adversarial)", "d_adv", "d_loss"),
+             ("auxiliary class loss", "aux_loss", "aux_loss"))
 
     def __init__(self, config: RunConfig, held_out: bool = False) -> None:
         t = config.train
@@ -147,3 +161,41 @@ class Objective:
         if fake_class is not None:
             loss = adversarial + self.aux_weight * class_loss(fake_class.float(), fake_vector)
         return loss, {"g_loss": loss.item(), "g_adv": adversarial.item()}
+
+    def step(self, state: TrainState, config: RunConfig, images: torch.Tensor,
+             labels: torch.Tensor) -> dict[str, Any]:
+        from digitgan.training.step import train_step
+
+        return train_step(state, config, self, images, labels)
+
+    @torch.no_grad()
+    def held_out_losses(self, state: TrainState, config: RunConfig, images: torch.Tensor,
+                        labels: torch.Tensor) -> dict[str, float]:
+        """D's and G's losses on held-out real images and fresh fakes: eval mode, no smoothing or penalties, a
+        private RNG (the training streams are untouched)."""
+        t, m = config.train, config.model
+        plain = Objective(config, held_out=True)
+        rng = torch.Generator(device=images.device).manual_seed(t.seed + 99)
+        G, D = state.generator, state.discriminator
+        G.eval(), D.eval()
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "aux_loss": 0.0}
+        batches = max(1, min(t.test_batches, len(images) // t.batch_size))
+        for index in range(batches):
+            chosen = slice(index * t.batch_size, (index + 1) * t.batch_size)
+            real, real_vector = from_uint8(images[chosen]), one_hot(labels[chosen], m.num_classes)
+            z = sample_noise(len(real), m, rng, images.device)
+            fake_vector = one_hot(torch.randint(0, m.num_classes, (len(real),), generator=rng, device=images.device),
+                                  m.num_classes)
+            fake = G(z, fake_vector)
+            _, d_metrics = plain.discriminator_loss(D, real, real_vector, fake, fake_vector, joint=False)
+            _, g_metrics = plain.generator_loss(D, fake, fake_vector)
+            sums["d_loss"] += d_metrics["d_adv"]
+            sums["g_loss"] += g_metrics["g_adv"]
+            sums["aux_loss"] += d_metrics.get("aux_loss", 0.0)
+        G.train(), D.train()
+        return {key: value / batches for key, value in sums.items()}
+
+
+def objective_for(config: RunConfig) -> Objective | AutoencoderObjective:
+    """The objective of a run: the GAN objective, or the autoencoders' for model.kind vae / ae."""
+    return Objective(config) if config.model.kind == "gan" else AutoencoderObjective(config)

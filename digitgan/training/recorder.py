@@ -14,18 +14,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from digitgan.config import RunConfig
 from digitgan.errors import TrainingDiverged
 from digitgan.exported import export_model
 from digitgan.files import save_png, write_json
-from digitgan.models import one_hot, sample_noise
-from digitgan.sampling import GRID_SEED, class_grid, from_uint8
+from digitgan.models import one_hot
+from digitgan.sampling import GRID_SEED, class_grid, from_uint8, make_grid, to_uint8
+from digitgan.training.autoencoder import reconstructions
 from digitgan.training.checkpoints import save_checkpoint
 from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
-from digitgan.training.objective import Objective
-from digitgan.training.state import TrainState, all_finite, state_to_dict
+from digitgan.training.state import TrainState, all_finite, standing_statistics, state_to_dict
 
 
 class Clock:
@@ -57,43 +58,17 @@ class Clock:
             self.paused_at = None
 
 
-@torch.no_grad()
-def held_out_losses(state: TrainState, config: RunConfig, images: torch.Tensor, labels: torch.Tensor) -> dict:
-    """D's and G's losses on held-out real images and fresh fakes: eval mode, the objective without smoothing or
-    penalties, a private RNG (the training streams are untouched)."""
-    t, m = config.train, config.model
-    objective = Objective(config, held_out=True)
-    rng = torch.Generator(device=images.device).manual_seed(t.seed + 99)
-    G, D = state.generator, state.discriminator
-    G.eval(), D.eval()
-    sums = {"d_loss": 0.0, "g_loss": 0.0, "aux_loss": 0.0}
-    batches = max(1, min(t.test_batches, len(images) // t.batch_size))
-    for index in range(batches):
-        chosen = slice(index * t.batch_size, (index + 1) * t.batch_size)
-        real, real_vector = from_uint8(images[chosen]), one_hot(labels[chosen], m.num_classes)
-        z = sample_noise(len(real), m, rng, images.device)
-        fake_vector = one_hot(torch.randint(0, m.num_classes, (len(real),), generator=rng, device=images.device),
-                              m.num_classes)
-        fake = G(z, fake_vector)
-        _, d_metrics = objective.discriminator_loss(D, real, real_vector, fake, fake_vector, joint=False)
-        _, g_metrics = objective.generator_loss(D, fake, fake_vector)
-        sums["d_loss"] += d_metrics["d_adv"]
-        sums["g_loss"] += g_metrics["g_adv"]
-        sums["aux_loss"] += d_metrics.get("aux_loss", 0.0)
-    G.train(), D.train()
-    return {key: value / batches for key, value in sums.items()}
-
-
 class Recorder:
     """The run's periodic work. `tick` after every step; `finish` once at the end.
 
     Only the main process (rank 0) writes files; other ranks keep a clock and do nothing else.
     """
 
-    def __init__(self, config: RunConfig, run_dir: Path, state: TrainState, num_images: int, main: bool,
-                 quiet: bool, resumed_from: Path | None, test_data: tuple[torch.Tensor, torch.Tensor] | None,
-                 evaluator: Any | None) -> None:
-        self.config, self.run_dir, self.num_images, self.main = config, run_dir, num_images, main
+    def __init__(self, config: RunConfig, objective: Any, run_dir: Path, state: TrainState, num_images: int,
+                 main: bool, quiet: bool, resumed_from: Path | None,
+                 test_data: tuple[torch.Tensor, torch.Tensor] | None, evaluator: Any | None) -> None:
+        self.config, self.objective, self.run_dir, self.num_images = config, objective, run_dir, num_images
+        self.main = main
         self.test_data, self.evaluator = test_data, evaluator
         self.history = History(run_dir / "history.jsonl",
                                truncate_after_step=state.step if resumed_from is not None else None, enabled=main)
@@ -124,7 +99,7 @@ class Recorder:
         state.window.append(metrics)
         self.epoch_rows.append(metrics)
         self.progress.update(state, metrics, t, self.num_images, self.clock.this_run(),
-                             state.images_seen - self.images_start)
+                             state.images_seen - self.images_start, self.objective.progress)
         with self.clock.paused():
             if state.step % t.log_every == 0:
                 self.history.log(state, state.window, self.clock.total())
@@ -133,7 +108,7 @@ class Recorder:
             if state.epoch != epoch_before and self.main:
                 self.end_epoch(state, epoch_before + 1)
             if self.evaluator is not None and state.step % t.eval_every == 0:
-                scores = self.evaluator(state.ema, self.config)
+                scores = self.evaluator(self.sampler(state), self.config)
                 self.history.event(state, "eval", seconds=round(self.clock.total(), 3), **scores)
                 self.note(f"step {state.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
             if t.checkpoint_every and state.step % t.checkpoint_every == 0 and self.main:
@@ -145,23 +120,51 @@ class Recorder:
                 raise TrainingDiverged(f"{name} weights are not finite at step {state.step}", self.last_good)
 
     def check_losses(self, state: TrainState, metrics: dict[str, Any]) -> None:
-        for key, side in (("d_loss", "D"), ("g_loss", "G")):
+        for key in self.objective.losses:
             if not math.isfinite(metrics[key]):
-                raise TrainingDiverged(f"{side} loss is {metrics[key]} at step {state.step}", self.last_good)
+                name = {"d_loss": "D loss", "g_loss": "G loss"}.get(key, key.replace("_", " "))
+                raise TrainingDiverged(f"{name} is {metrics[key]} at step {state.step}", self.last_good)
 
     def end_epoch(self, state: TrainState, epoch: int) -> None:
         seconds = time.monotonic() - self.epoch_started
-        held_out = held_out_losses(state, self.config, *self.test_data) if self.test_data is not None else {}
-        self.note(epoch_table(epoch, self.epoch_rows, held_out, seconds))
+        held_out = (self.objective.held_out_losses(state, self.config, *self.test_data)
+                    if self.test_data is not None else {})
+        self.note(epoch_table(epoch, self.epoch_rows, held_out, seconds, self.objective.table))
         self.history.event(state, "epoch", epoch=epoch, seconds=seconds,
                            **{f"test_{k}": v for k, v in held_out.items()})
         self.save_grid(state, f"epoch-{epoch:04d}.png")
-        plot_history(self.run_dir / "history.jsonl", self.run_dir / "loss.png")
+        self.plot()
         self.epoch_rows, self.epoch_started = [], time.monotonic()
 
-    def save_grid(self, state: TrainState, name: str) -> None:
-        picture = class_grid(state.ema, self.config, per_class=10, seed=GRID_SEED, noise_per_column=True)
+    def plot(self) -> None:
+        plot_history(self.run_dir / "history.jsonl", self.run_dir / "loss.png", self.objective.losses,
+                     self.objective.rates)
+
+    def sampler(self, state: TrainState) -> torch.nn.Module:
+        """The generator that is evaluated and exported: the EMA, with standing statistics when configured."""
+        return standing_statistics(state.ema, self.config, self.config.train.standing_stats,
+                                   seed=self.config.train.seed + 7)
+
+    def save_grid(self, state: TrainState, name: str, sampler: torch.nn.Module | None = None) -> None:
+        picture = class_grid(sampler or self.sampler(state), self.config, per_class=10, seed=GRID_SEED,
+                             noise_per_column=True)
         save_png(self.run_dir / "samples" / name, picture, scale=2)
+        if self.config.model.kind != "gan" and self.test_data is not None:
+            self.save_reconstructions(state)
+
+    def save_reconstructions(self, state: TrainState) -> None:
+        """samples/reconstructions.png: rows of held-out digits (two of each class), each above what the
+        autoencoder makes of it."""
+        images, labels = self.test_data
+        classes = self.config.model.num_classes
+        chosen = torch.cat([torch.nonzero(labels == c).flatten()[:2] for c in range(classes)])
+        originals = from_uint8(images[chosen])
+        rebuilt = reconstructions(state.discriminator, state.ema, originals, one_hot(labels[chosen], classes))
+        rows = [to_uint8(originals), to_uint8(rebuilt)]
+        half = len(chosen) // 2
+        picture = make_grid(np.concatenate([rows[0][:half], rows[1][:half], rows[0][half:], rows[1][half:]]),
+                            columns=half)
+        save_png(self.run_dir / "samples" / "reconstructions.png", picture, scale=2)
 
     def checkpoint(self, state: TrainState) -> Path:
         self.check_weights(state)
@@ -186,10 +189,11 @@ class Recorder:
             summary["checkpoint"] = str(self.checkpoint(state))
             if state.window:
                 self.history.log(state, state.window, self.clock.total(), partial=True)
-            export_model(self.run_dir / "model", state.ema, self.config,
+            exported = self.sampler(state)
+            export_model(self.run_dir / "model", exported, self.config,
                          {"step": state.step, "images_seen": state.images_seen, "epoch": state.epoch})
-            self.save_grid(state, "final.png")
-            plot_history(self.run_dir / "history.jsonl", self.run_dir / "loss.png")
+            self.save_grid(state, "final.png", exported)
+            self.plot()
         rows = read_history(self.run_dir / "history.jsonl")
         summary["last_log"] = next((row for row in reversed(rows) if row["kind"] == "log"), {})
         write_json(self.run_dir / "summary.json", summary)

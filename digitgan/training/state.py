@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from digitgan.config import RunConfig
-from digitgan.models import build_discriminator, build_generator, load_weights
+from digitgan.models import build_discriminator, build_generator, load_weights, one_hot, sample_noise
 from digitgan.sampling import from_uint8
 
 
@@ -152,3 +152,32 @@ def ema_decay(config: RunConfig, state: TrainState) -> float:
 
 def all_finite(module: torch.nn.Module) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in module.parameters())
+
+
+@torch.no_grad()
+def standing_statistics(generator: torch.nn.Module, config: RunConfig, batches: int, batch_size: int = 256,
+                        seed: int = 0) -> torch.nn.Module:
+    """A copy of `generator` whose BatchNorm statistics are those of its own weights ("standing statistics").
+
+    The EMA generator's buffers are copied from the training G, whose weights differ from the averaged ones; for
+    rare noise vectors the mismatch draws a filled square or a blob (benchmarks/RESULTS.md, "distribution").
+    Here the copy runs `batches` batches of fresh noise and random classes in train mode and keeps the cumulative
+    averages. A private RNG: training streams are untouched. batches = 0, or no BatchNorm, returns `generator`.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not batches or not norms:
+        return generator
+    copy_ = copy.deepcopy(generator)
+    for module in copy_.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None  # a cumulative average over all batches
+    device = next(copy_.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    copy_.train()
+    classes = config.model.num_classes
+    for _ in range(batches):
+        z = sample_noise(batch_size, config.model, rng, device)
+        labels = torch.randint(0, classes, (batch_size,), generator=rng, device=device)
+        copy_(z, one_hot(labels, classes))
+    return copy_.eval()

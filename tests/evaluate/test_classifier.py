@@ -9,7 +9,7 @@ import torch
 from digitgan.data import FASHION_DIR, has_idx_files, load_dataset
 from digitgan.errors import UserError
 from digitgan.evaluate.classifier import Recipe, load_reference, predict, weights_dir
-from digitgan.evaluate.report import accuracy_of_recipe, evaluate_run, score_images
+from digitgan.evaluate.report import accuracy_of_recipe, evaluate_run, real_reference, score_images
 from digitgan.training import train
 from tests.conftest import run_cli, tiny_config
 
@@ -48,14 +48,14 @@ def test_shipped_fashion_classifier_meets_target():
 
 def test_real_digits_asked_for_their_class_score_as_the_classifier(reference, mnist_test):
     model, _ = reference
-    _, test_features = predict(model, mnist_test.images)
-    scores = score_images(mnist_test.images[:2000], mnist_test.labels[:2000], model, test_features, 10, seed=0)
+    real = real_reference(model, mnist_test.images, load_dataset("mnist", "train").images[:5000])
+    scores, _ = score_images(mnist_test.images[:2000], mnist_test.labels[:2000], model, real, 10, seed=0)
     assert scores["accuracy"] > 0.99
     # FCD at n=2000 carries a small-sample bias of about 2 (the 10k floor is ~0.3)
     assert scores["fcd"] < 5.0 and scores["precision"] > 0.7 and scores["recall"] > 0.7
     assert scores["classifier_score"] > 9.0
     shuffled = np.random.default_rng(0).permutation(mnist_test.labels[:2000])
-    assert score_images(mnist_test.images[:2000], shuffled, model, test_features, 10, seed=0, full=False)[
+    assert score_images(mnist_test.images[:2000], shuffled, model, real, 10, seed=0, full=False)[0][
         "accuracy"] < 0.2
 
 
@@ -76,15 +76,18 @@ def test_report_of_a_tiny_run_has_every_field(tmp_path):
     train(config, tmp_path / "run", quiet=True)
     report = evaluate_run(tmp_path / "run", n_per_class=20, seed=0)
     for key in ("accuracy", "per_class", "confusion", "fcd", "kid", "kid_std", "precision", "recall", "density",
-                "coverage", "classifier_score", "intra_class_diversity", "predicted_class_histogram"):
+                "coverage", "classifier_score", "intra_class_diversity", "predicted_class_histogram", "broken",
+                "broken_low_confidence", "broken_outlier"):
         assert key in report["model"] and key in report["real_floor"], key
     assert report["model"]["n"] == 200 and report["real_floor"]["n"] == 10000
     assert report["real_floor"]["accuracy"] > 0.99 and report["model"]["fcd"] > report["real_floor"]["fcd"]
-    for name in ("report.json", "report.md", "confusion.png"):
+    for name in ("report.json", "report.md", "confusion.png", "worst.png"):
         assert (tmp_path / "run" / "eval" / name).exists()
     assert "real floor" in (tmp_path / "run" / "eval" / "report.md").read_text()
     result = run_cli("compare", str(tmp_path / "run"), str(tmp_path / "run"), "--markdown")
     assert result.returncode == 0 and result.stdout.count("| ") > 10 and "real floor" in result.stdout
+    text = run_cli("compare", str(tmp_path / "run"))
+    assert text.returncode == 0 and "| " not in text.stdout and "broken share" in text.stdout
     assert json.loads((tmp_path / "run" / "eval" / "report.json").read_text())["n_per_class"] == 20
 
 
@@ -104,3 +107,25 @@ def test_evaluate_cli_errors(tmp_path, tiny_npz):
     train(tiny_config(dataset=str(tiny_npz), steps=2), tmp_path / "custom", quiet=True)
     result = run_cli("evaluate", str(tmp_path / "custom"))
     assert result.returncode == 2 and "no reference classifier" in result.stderr
+
+
+def test_broken_share_flags_squares_and_noise_not_real_digits(reference, mnist_test):
+    """White squares and noise are broken; real test digits are not (their share is the real data's own)."""
+    reference, _ = reference
+    train_set = load_dataset("mnist", "train")
+    real = real_reference(reference, mnist_test.images[:2000], train_set.images[:5000])
+    rng = np.random.default_rng(0)
+    squares = np.zeros((100, 28, 28), dtype=np.uint8)
+    squares[:, 3:25, 3:25] = 255
+    noise = rng.integers(0, 256, size=(100, 28, 28), dtype=np.uint8)
+    garbage = np.concatenate([squares, noise])
+    asked = np.tile(np.arange(10), 20)
+    scores, worst = score_images(garbage, asked, reference, real, 10, seed=0, full=False)
+    assert scores["broken"] == 1.0 and scores["broken_ink"] == 1.0
+    digits = mnist_test.images[5000:5200]
+    scores, _ = score_images(digits, mnist_test.labels[5000:5200], reference, real, 10, seed=0, full=False)
+    assert scores["broken"] < 0.03
+    mixed = np.concatenate([digits, squares[:10]])
+    _, worst = score_images(mixed, np.concatenate([mnist_test.labels[5000:5200], np.ones(10, dtype=np.int64)]),
+                            reference, real, 10, seed=0, full=False)
+    assert set(worst[:10].tolist()) == set(range(200, 210)), "the squares are the least convincing"

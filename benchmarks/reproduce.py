@@ -1,0 +1,225 @@
+"""`make reproduce`: every way of drawing a digit on one scale, on this machine (about two hours on 2 cores).
+
+Each source preset trains by a committed budget in images (BUDGETS), with the light evaluation along the way, then
+gets the standard evaluation (10,000 samples) and a CAS on 10,000 generated images; the autoencoders the same; the
+classifier driven backwards (`digitgan dream`) is scored on 10,000 dreamed images. Writes
+benchmarks/reproductions.json, benchmarks/REPRODUCTIONS.md and benchmarks/reproductions/*.png.
+
+Resumable: a preset whose run reached its budget is not trained again, one interrupted mid-way resumes from its
+checkpoint, and finished evaluations are reused. `--only PRESET ...` runs some; `--smoke` checks the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchmarks.common import HERE
+from benchmarks.reproductions_report import render
+from digitgan.config import load_preset, with_train
+from digitgan.data import load_dataset
+from digitgan.errors import UserError
+from digitgan.files import pyplot, save_figure, write_json, write_text
+from digitgan.runtime import set_threads
+from digitgan.training import prepare_run, train
+from digitgan.training.checkpoints import list_checkpoints
+from digitgan.training.history import read_history
+
+
+@dataclass(frozen=True)
+class Budget:
+    images: int             # training budget of the run, in images seen by D (or the encoder)
+    eval_every: int         # images between light evaluations
+    claim: str              # what the source says
+    gpu_epochs: float = 0   # the source's budget in epochs, for the command that finishes it on a GPU
+
+
+BUDGETS = {
+    "fast": Budget(1_000_000, 50_000, "digitgan's default: ≥ 98% conditional accuracy within 60 s of 2-core CPU "
+                                      "(benchmarks/RESULTS.md)"),
+    "keras-acgan": Budget(12_000, 2_000, "Keras mnist_acgan.py: \"You should start to see reasonable images after "
+                                         "~5 epochs, and good images by ~15 epochs\"; 3 hours per epoch on a CPU, "
+                                         "4 minutes on a Titan X", gpu_epochs=15),
+    "acgan": Budget(90_000, 15_000, "a smaller ACGAN (the project's own reduction of the Keras example); no budget "
+                                    "stated", gpu_epochs=15),
+    "dcgan": Budget(40_000, 8_000, "the DCGAN notebook (unconditional); no budget stated in our record of it",
+                    gpu_epochs=50),
+    "simple-gan": Budget(3_000_000, 300_000, "the two-layer MLP GAN (unconditional); no budget stated in our "
+                                             "record of it"),
+    "writing-numbers": Budget(900_000, 90_000, "\"Writing numbers with a GAN\" (one-hot CGAN, TensorFlow): "
+                                               "training \"takes a few days on my PC\"", gpu_epochs=100),
+    "vae": Budget(600_000, 60_000, "the AE/VAE explainer: a VAE's latent space is regular, so sampling N(0, I) "
+                                   "gives digits"),
+    "cvae": Budget(600_000, 60_000, "the conditional VAE of the same explainer: ask for a digit"),
+    "ae": Budget(300_000, 60_000, "the explainer's plain autoencoder: reconstructs well, but sampling N(0, I) in "
+                                  "its latent space gives no digits"),
+}
+# The TV weights are the largest (of 0.0003, 0.001, 0.003, 0.008, 0.02) at which the driven classifier still gets
+# to the asked digit from a blank page; larger ones stall there.
+DREAMS = {"dream (plain classifier, noise start)": {"classifier": "plain", "start": "noise"},
+          "dream + TV prior (blank start)": {"classifier": "plain", "start": "blank", "tv_weight": 0.001},
+          "dream, robust classifier + TV prior": {"classifier": "robust", "start": "blank", "tv_weight": 0.0003}}
+CAS_N = 10_000
+
+
+def steps_for(config: Any, images: int) -> int:
+    return max(1, images // (config.train.batch_size * config.train.d_steps))
+
+
+def train_to_budget(preset: str, budget: Budget, runs: Path, seed: int, smoke: bool) -> Path:
+    """Train runs/.../PRESET to its budget: skip when reached, resume when a checkpoint exists."""
+    run = runs / preset
+    config = load_preset(preset)
+    images = 2_000 if smoke else budget.images
+    steps, every = steps_for(config, images), steps_for(config, 1_000 if smoke else budget.eval_every)
+    summary = run / "summary.json"
+    if summary.exists() and json.loads(summary.read_text())["step"] >= steps:
+        return run
+    resume = run if list_checkpoints(run) else None
+    if resume is None and run.exists():
+        shutil.rmtree(run)
+    plan = prepare_run(preset=preset, resume=resume, out=None if resume else run, seed=None if resume else seed,
+                       steps=steps)
+    config = with_train(plan.config, eval_every=every, checkpoint_every=max(every, 1), keep_checkpoints=2)
+    print(f"reproduce {preset}: training to {steps} steps ({images:,} images)", flush=True)
+    train(config, plan.run_dir, resume=plan.resume, quiet=True)
+    return run
+
+
+def evaluate(run: Path, conditional: bool, smoke: bool) -> dict[str, Any]:
+    from digitgan.evaluate.report import evaluate_run
+
+    report_path = run / "eval" / "report.json"
+    model_path = run / "model" / "generator.safetensors"
+    if report_path.exists() and report_path.stat().st_mtime > model_path.stat().st_mtime:
+        return json.loads(report_path.read_text())
+    return evaluate_run(run, n_per_class=20 if smoke else 1000, cas=conditional, cas_n=200 if smoke else CAS_N,
+                        log=lambda _: None)
+
+
+def dream_row(name: str, options: dict[str, Any], runs: Path, smoke: bool) -> Path:
+    """Dream 1,000 images of each digit (smoke: 5) and evaluate them as a run directory of their own."""
+    from digitgan.dream import DreamSettings, dream, driven_confidence, load_driven
+    from digitgan.evaluate.classifier import Recipe
+    from digitgan.evaluate.report import accuracy_of_recipe, evaluate_images
+
+    run = runs / ("dream-" + "-".join(f"{k}={v}" for k, v in options.items()))
+    if (run / "eval" / "report.json").exists():
+        return run
+    per = 5 if smoke else 1000
+    digits = np.repeat(np.arange(10), per)
+    classifier, _ = load_driven(options["classifier"])
+    started = time.monotonic()
+    settings = DreamSettings(options["classifier"], options["start"], steps=20 if smoke else 200,
+                             tv_weight=options.get("tv_weight", 0.0))
+    images = dream(classifier, digits, settings, seed=0)
+    seconds = time.monotonic() - started
+    said, probability = driven_confidence(classifier, images, digits)
+
+    def cas(test: Any) -> float:
+        return accuracy_of_recipe(images, digits, test.images, test.labels, 10, Recipe(seed=0), log=lambda _: None)
+
+    about = {"run": str(run), "preset": name, "step": None, "images_seen": int(len(images)), "n_per_class": per,
+             "driven": {"classifier": options["classifier"], "says_asked": said, "mean_probability": probability}}
+    evaluate_images(images, digits, "mnist", 10, run / "eval", about, seed=0, cas=cas)
+    write_json(run / "summary.json", {"images_seen": int(len(images)), "seconds": seconds, "dreamed": True})
+    return run
+
+
+def curves(results: dict[str, Any], out: Path) -> None:
+    plt = pyplot()
+    figure, (accuracy_axis, fcd_axis) = plt.subplots(1, 2, figsize=(13, 4.5))
+    for preset, row in results["runs"].items():
+        points = row.get("curve", [])
+        if not points:
+            continue
+        seen = [p["images_seen"] for p in points]
+        if any(p.get("accuracy") is not None for p in points):
+            accuracy_axis.plot(seen, [p.get("accuracy") for p in points], marker=".", label=preset)
+        fcd_axis.plot(seen, [p["fcd"] for p in points], marker=".", label=preset)
+    for axis, name in ((accuracy_axis, "conditional accuracy (2k samples)"), (fcd_axis, "FCD (2k samples)")):
+        axis.set_xscale("log")
+        axis.set_xlabel("images seen (log)")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    fcd_axis.set_yscale("log")
+    figure.tight_layout()
+    save_figure(figure, out, dpi=90)
+
+
+def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path) -> dict[str, Any]:
+    budget = BUDGETS[preset]
+    run = train_to_budget(preset, budget, runs, seed, smoke)
+    config = load_preset(preset)
+    report = evaluate(run, config.model.g_cond != "none", smoke)
+    summary = json.loads((run / "summary.json").read_text())
+    evals = [r for r in read_history(run / "history.jsonl") if r["kind"] == "eval"]
+    shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}.png")
+    if (run / "samples" / "reconstructions.png").exists():
+        shutil.copyfile(run / "samples" / "reconstructions.png", pictures / f"{preset}-reconstructions.png")
+    epochs = summary["images_seen"] / 60_000
+    return {"run": str(run), "budget_images": budget.images, "images_seen": summary["images_seen"],
+            "epochs": round(epochs, 3), "train_seconds": summary.get("last_log", {}).get("seconds"),
+            "claim": budget.claim, "gpu_epochs": budget.gpu_epochs,
+            "curve": [{"images_seen": r["images_seen"], "accuracy": r.get("accuracy"), "fcd": round(r["fcd"], 3)}
+                      for r in evals],
+            "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)},
+            "real_floor": {k: v for k, v in report["real_floor"].items() if not isinstance(v, list)}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=[*BUDGETS, "dream"], help="rows to run (default: all)")
+    parser.add_argument("--runs", type=Path, default=Path("runs/reproduce"))
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="tiny budgets, to check the code runs")
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    load_dataset("mnist", "train")  # fetched once, before anything is timed
+    results_path = args.out / "reproductions.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {"runs": {}, "dreams": {}}
+    pictures = args.out / "reproductions"
+    pictures.mkdir(parents=True, exist_ok=True)
+    chosen = args.only or [*BUDGETS, "dream"]
+    for preset in [p for p in chosen if p in BUDGETS]:
+        results["runs"][preset] = run_row(preset, args.runs, args.seed, args.smoke, pictures)
+        results["machine"] = {"threads": torch.get_num_threads(), "torch": torch.__version__,
+                              "date": time.strftime("%Y-%m-%d")}
+        write_json(results_path, results)
+    if "dream" in chosen:
+        for name, options in DREAMS.items():
+            run = dream_row(name, options, args.runs, args.smoke)
+            report = json.loads((run / "eval" / "report.json").read_text())
+            shutil.copyfile(run / "eval" / "row.png", pictures / f"{run.name}.png")
+            summary = json.loads((run / "summary.json").read_text())
+            results["dreams"][name] = {"run": str(run), "driven": report["driven"], "seconds": summary["seconds"],
+                                       "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)}}
+            write_json(results_path, results)
+    curves(results, pictures / "curves.png")
+    from digitgan.evaluate.report import compare_picture
+
+    rows = [(Path(row["run"]), preset) for preset, row in results["runs"].items()]
+    rows += [(Path(row["run"]), name) for name, row in results.get("dreams", {}).items()]
+    compare_picture([run for run, _ in rows], pictures / "all.png", names=[name for _, name in rows])
+
+    write_text(args.out / "REPRODUCTIONS.md", render(results, args.runs))
+    print(f"wrote {results_path} and {args.out / 'REPRODUCTIONS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except UserError as error:
+        raise SystemExit(f"reproduce: {error}") from None

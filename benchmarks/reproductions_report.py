@@ -1,0 +1,80 @@
+"""REPRODUCTIONS.md from reproductions.json: one table for every way of drawing a digit, then each source beside
+what we measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _f(value: Any, fmt: str) -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def _row(name: str, scores: dict[str, Any], seconds: Any, images: Any) -> str:
+    rate = images / seconds if seconds and images else None
+    return (f"| {name} | {_f(scores.get('accuracy'), '.4f')} | {_f(scores.get('fcd'), '.3f')} | "
+            f"{_f(scores.get('recall'), '.3f')} | {_f(scores.get('coverage'), '.3f')} | "
+            f"{_f(scores.get('cas'), '.4f')} | "
+            f"{_f(scores.get('broken'), '.4f')} | {_f(seconds, ',.0f')} | {_f(rate, ',.0f')} |")
+
+
+def table(results: dict[str, Any]) -> list[str]:
+    lines = ["| way of drawing | conditional accuracy | FCD | recall | coverage | CAS (10k) | broken share | "
+             "time (s) | images/s |", "|---|---|---|---|---|---|---|---|---|"]
+    floor = None
+    for preset, row in results["runs"].items():
+        lines.append(_row(f"`{preset}`", row["model"], row.get("train_seconds"), row.get("images_seen")))
+        floor = row["real_floor"]
+    for name, row in results.get("dreams", {}).items():
+        lines.append(_row(name, row["model"], row.get("seconds"), row["model"].get("n")))
+    if floor is not None:
+        lines.append(_row("real data (10k training images; CAS: the same recipe on 60k real)", floor, None, None))
+    return lines
+
+
+def render(results: dict[str, Any], runs: Path) -> str:
+    machine = results.get("machine", {})
+    lines = ["# Reproductions: every way to draw a digit, on one scale", "",
+             f"One run of `make reproduce` on this machine ({machine.get('threads')} threads, torch "
+             f"{machine.get('torch')}, {machine.get('date')}). Every row is scored the same way: 10,000 samples "
+             "(1,000 per class) by the shipped reference classifier, each metric beside the real data's floor; CAS "
+             "trains the reference recipe on 10,000 generated (or dreamed) images and tests it on the real test set. "
+             "Time: training seconds (for the dream rows, the optimisation's); images/s: training images per second "
+             "(dreams: images dreamed per second).", "", *table(results), "",
+             "![a row of samples per way, and real data](reproductions/all.png)", "",
+             "Accuracy and FCD against images seen (light evaluation, 2,000 samples):", "",
+             "![curves](reproductions/curves.png)", ""]
+    for preset, row in results["runs"].items():
+        model, floor = row["model"], row["real_floor"]
+        lines += [f"## `{preset}`", "", f"- Source: {row['claim']}.",
+                  f"- Budget here: {row['budget_images']:,} images ({row['budget_images'] / 60000:.2f} epochs); "
+                  f"trained {row['images_seen']:,} images in {_f(row.get('train_seconds'), ',.0f')} s.",
+                  f"- Measured: conditional accuracy {_f(model.get('accuracy'), '.4f')} (floor "
+                  f"{_f(floor.get('accuracy'), '.4f')}), FCD {model['fcd']:.3f} (floor {floor['fcd']:.3f}), recall "
+                  f"{model['recall']:.3f} ({floor['recall']:.3f}), coverage {model['coverage']:.3f} "
+                  f"({floor['coverage']:.3f}), broken {model['broken']:.4f} ({floor['broken']:.4f})."]
+        if row.get("gpu_epochs") and row["epochs"] < row["gpu_epochs"]:
+            lines.append(f"- How far: {row['epochs']:.2f} of the source's {row['gpu_epochs']:g} epochs on 2 CPU "
+                         f"cores. To finish it on a GPU: `digitgan train --resume {runs / preset} --epochs "
+                         f"{row['gpu_epochs']:g} --device cuda`.")
+        lines += ["", f"![{preset}](reproductions/{preset}.png)", ""]
+        if Path(runs / preset / "samples" / "reconstructions.png").exists():
+            lines += ["Held-out digits (odd rows) and what the autoencoder makes of them (even rows):", "",
+                      f"![reconstructions](reproductions/{preset}-reconstructions.png)", ""]
+    if results.get("dreams"):
+        lines += ["## Driving a classifier backwards (`digitgan dream`)", "",
+                  "Pixels optimised (200 Adam steps, from uniform noise or from a blank page) until a classifier says "
+                  "the asked digit; the total-variation (TV) prior penalises the differences between neighbouring "
+                  "pixels. "
+                  "The driven classifiers are not the evaluator (digitgan/dream_weights/ has their model cards).", "",
+                  "| variant | driven classifier says the asked digit | its mean probability | reference classifier "
+                  "agrees | FCD | broken share |", "|---|---|---|---|---|---|"]
+        for name, row in results["dreams"].items():
+            driven, model = row["driven"], row["model"]
+            lines.append(f"| {name} | {driven['says_asked']:.1%} | {driven['mean_probability']:.3f} | "
+                         f"{model['accuracy']:.1%} | {model['fcd']:.1f} | {model['broken']:.3f} |")
+        lines.append("")
+        for name, row in results["dreams"].items():
+            lines += [f"{name}: ![{name}](reproductions/{Path(row['run']).name}.png)", ""]
+    return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""`make reproduce` on tiny budgets: it trains, evaluates, dreams, resumes without redoing work, and its report has
+a row for every way of drawing."""
+
+import json
+
+from benchmarks.reproduce import BUDGETS, DREAMS, main
+from benchmarks.reproductions_report import render
+
+
+def test_reproduce_smoke_and_resume(tmp_path):
+    args = ["--smoke", "--only", "fast", "vae", "dream", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path),
+            "--threads", "1"]
+    assert main(args) == 0
+    results = json.loads((tmp_path / "reproductions.json").read_text())
+    assert set(results["runs"]) == {"fast", "vae"} and set(results["dreams"]) == set(DREAMS)
+    for row in results["runs"].values():
+        assert row["curve"] and 0 <= row["model"]["recall"] <= 1 and "cas" in row["model"] or row is results[
+            "runs"]["vae"]
+    text = (tmp_path / "REPRODUCTIONS.md").read_text()
+    assert "`fast`" in text and "`vae`" in text and all(name in text for name in DREAMS)
+    for picture in ("fast.png", "vae.png", "vae-reconstructions.png", "curves.png", "all.png"):
+        assert (tmp_path / "reproductions" / picture).exists(), picture
+    stamp = (tmp_path / "runs" / "fast" / "eval" / "report.json").stat().st_mtime
+    assert main(args) == 0  # everything already done: nothing is trained or evaluated again
+    assert (tmp_path / "runs" / "fast" / "eval" / "report.json").stat().st_mtime == stamp
+
+
+def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
+    scores = {"accuracy": 0.9, "fcd": 2.0, "recall": 0.5, "coverage": 0.7, "cas": 0.95, "broken": 0.01}
+    row = {"run": "r", "budget_images": 1000, "images_seen": 1000, "epochs": 0.02, "train_seconds": 10.0,
+           "claim": "a claim", "gpu_epochs": 15, "curve": [], "model": scores, "real_floor": scores}
+    results = {"machine": {}, "runs": {preset: dict(row) for preset in BUDGETS},
+               "dreams": {name: {"run": "d", "seconds": 5.0, "driven": {"says_asked": 1.0, "mean_probability": 0.99},
+                                 "model": {**scores, "n": 100}} for name in DREAMS}}
+    text = render(results, tmp_path)
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert all(any(f"`{preset}`" in line for line in table) for preset in BUDGETS)
+    assert all(any(name in line for line in table) for name in DREAMS) and any("real data" in line for line in table)
+    assert "--device cuda" in text
