@@ -64,11 +64,16 @@ demo: setup
 	@echo "  train/model/             exported generator (config.json + generator.safetensors)"
 
 # The default model shipped in digitgan/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
-PRETRAINED_STEPS ?= 12000
-pretrained: setup
+# fast with a generator twice as wide (128 -> 64 -> 32 channels) and its learning rates halving every 15,000 steps
+# after the first 45,000: about an hour on 2 cores (benchmarks/RESULTS.md, "distribution", says why).
+PRETRAINED_STEPS ?= 90000
+PRETRAINED_SET = --set g_base=128 --set 'g_stages=[[64,4,2],[32,4,2]]' --set standing_stats=100 --set lr_decay_after=2880000 \
+	--set lr_half_life=960000 --set eval_every=10000 --set checkpoint_every=10000 --set keep_checkpoints=10
+pretrained: setup data
 	rm -rf runs/pretrained
-	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 --out runs/pretrained --quiet
-	$(BIN)/digitgan evaluate runs/pretrained --seed 0
+	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 $(PRETRAINED_SET) \
+		--out runs/pretrained --quiet
+	$(BIN)/digitgan evaluate runs/pretrained --seed 0 --cas
 	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/pretrained/
 	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md digitgan/pretrained/
 

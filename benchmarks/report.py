@@ -42,11 +42,56 @@ def targets(results: dict) -> list[str]:
     if sampling:
         rate = sampling["images_per_second_batch_1024"]
         rows.append(("sampling ≥ 20,000 images/s at batch 1024", f"{rate:,} images/s", rate >= 20000))
+    rows += _distribution_targets(results.get("distribution", {})) + _load_targets(results.get("load", {}))
     if not rows:
         return []
     verdict = {True: "met", False: "**not met**", None: "not run"}
     return (["## Targets (2 CPU cores, MNIST)", "", "| target | measured | |", "|---|---|---|"]
             + [f"| {name} | {value} | {verdict[ok]} |" for name, value, ok in rows] + [""])
+
+
+def _distribution_targets(data: dict) -> list[tuple[str, str, bool | None]]:
+    rows: list[tuple[str, str, bool | None]] = []
+    ship, fast = data.get("shipped"), data.get("fast")
+    if ship:
+        floor = ship["real_floor"]
+        rows += [("shipped model: conditional accuracy ≥ 99.5%", f"{ship['accuracy']:.4f}", ship["accuracy"] >= 0.995),
+                 ("shipped model: recall ≥ 0.75 (floor " + f"{floor['recall']:.3f})", f"{ship['recall']:.3f}",
+                  ship["recall"] >= 0.75),
+                 ("shipped model: coverage ≥ 0.90 (floor " + f"{floor['coverage']:.3f})", f"{ship['coverage']:.3f}",
+                  ship["coverage"] >= 0.90),
+                 (f"shipped model: FCD ≤ 2× the floor ({2 * floor['fcd']:.3f})", f"{ship['fcd']:.3f}",
+                  ship["fcd"] <= 2 * floor["fcd"]),
+                 (f"shipped model: CAS ≥ 98.5% (real data, same recipe: {floor['cas']:.4f})", f"{ship['cas']:.4f}",
+                  ship["cas"] >= 0.985),
+                 (f"shipped model: broken share ≤ the real data's ({floor['broken']:.4f})", f"{ship['broken']:.4f}",
+                  ship["broken"] <= floor["broken"])]
+    if fast:
+        rows += [("fast from scratch: ≥ 98% conditional accuracy within 60 s", _fmt(fast["seconds_to_98"], " s"),
+                  fast["seconds_to_98"] is not None and fast["seconds_to_98"] <= 60),
+                 (f"fast from scratch: recall ≥ 0.6 within {fast['minutes']:g} minutes", f"{fast['recall']:.3f}",
+                  fast["recall"] >= 0.6),
+                 (f"fast from scratch: CAS ≥ 98% within {fast['minutes']:g} minutes", f"{fast['cas']:.4f}",
+                  fast["cas"] >= 0.98)]
+    return rows
+
+
+def _load_targets(data: dict) -> list[tuple[str, str, bool | None]]:
+    training = data.get("training")
+    if not training:
+        return []
+    rows: list[tuple[str, str, bool | None]] = [
+        ("beside a 2-thread process: ≥ 45% of the alone training speed",
+         f"{100 * training['default_beside_competitor_of_alone']:.0f}%",
+         training["default_beside_competitor_of_alone"] >= 0.45),
+        ("alone: at most 3% slower than before", f"{training['default_alone_vs_before']:.3f}×",
+         training["default_alone_vs_before"] >= 0.97)]
+    serve = data.get("serve", {}).get("digitgan default")
+    if serve:
+        rows.append(("serve p99 beside a training ≤ 3× its idle p99",
+                     f"{serve['p99_ms']} ms vs {serve['idle_p99_ms']} ms idle ({serve['p99_vs_idle']}×)",
+                     serve["p99_vs_idle"] <= 3))
+    return rows
 
 
 def _quality(results: dict) -> list[str]:
@@ -190,8 +235,81 @@ def _levers(results: dict) -> list[str]:
     return lines
 
 
+def _distribution(results: dict) -> list[str]:
+    data = results["distribution"]
+    keys = (("accuracy", ".4f"), ("fcd", ".3f"), ("precision", ".3f"), ("recall", ".3f"), ("coverage", ".3f"),
+            ("broken", ".4f"))
+    header = "| accuracy | FCD | precision | recall | coverage | broken share |"
+
+    def cells(row: dict) -> str:
+        return " | ".join(_fmt(None if row.get(key) is None else format(row[key], fmt)) for key, fmt in keys)
+
+    lines = ["", "## The whole distribution (recall, coverage, broken samples)", "",
+             f"Levers on `fast`, each trained {data['lever_minutes']:g} minutes (training time), evaluated on 10,000 "
+             "samples by `digitgan evaluate`; two seeds (mean shown, each in results.json) for the finalists.", "",
+             "| variant | seeds | steps | " + header[2:], "|---" * 9 + "|"]
+    for name, row in data.get("levers", {}).items():
+        steps = "/".join(str(r["steps"]) for r in row["seeds"])
+        lines.append(f"| {name} | {len(row['seeds'])} | {steps} | {cells(row)} |")
+    for label, key in (("`fast` from scratch", "fast"), ("the shipped model", "shipped")):
+        row = data.get(key)
+        if row:
+            floor = row["real_floor"]
+            extra = (f", {row['minutes']:g} minutes of training" if key == "fast"
+                     else f", step {row['step']}, from {row.get('source', 'the bench')}")
+            lines += ["", f"{label}{extra} (10,000 samples; CAS on 60,000 generated):", "",
+                      "| | " + header[2:] + " CAS |", "|---" * 8 + "|",
+                      f"| model | {cells(row)} | {row['cas']:.4f} |",
+                      f"| real floor | {cells(floor)} | {floor['cas']:.4f} |"]
+    exploration = data.get("exploration")
+    if exploration:
+        lines += ["", exploration["note"], "", "| variant | steps | accuracy | FCD | recall | coverage | broken |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in exploration["rows"]:
+            lines.append(f"| {row['variant']} | {row['steps']} | {row['acc']:.4f} | {row['fcd']:.3f} | "
+                         f"{row['recall']:.3f} | {row['coverage']:.3f} | {row['broken']:.4f} |")
+    return lines
+
+
+def _load(results: dict) -> list[str]:
+    data = results["load"]
+    training = data["training"]
+    lines = ["", "## Under load: training beside other busy processes", "",
+             f"`fast`, {data['steps_per_measurement']} steps per measurement, each in a fresh `digitgan train` "
+             f"process; medians of {data['rounds']} interleaved rounds. The competitor is another PyTorch process "
+             "training a small CNN on 2 threads with libgomp's defaults. digitgan's defaults: "
+             + ", ".join(f"{k}={v}" for k, v in data["defaults"].items())
+             + ", and the thread governor (all cores, or 1 while that trains faster).", "",
+             "| variant | alone (images/s) | beside the competitor | of its alone speed |", "|---|---|---|---|"]
+    for name, alone in training["alone"].items():
+        loaded = training["beside_competitor"][name]
+        lines.append(f"| {name} | {alone['images_per_second']:,} | {loaded['images_per_second']:,} | "
+                     f"{100 * loaded['of_alone']:.0f}% |")
+    lines.append(f"\nThe default alone against before: {training['default_alone_vs_before']:.3f}× (median of the "
+                 "rounds' ratios).")
+    serve = data.get("serve", {})
+    if serve:
+        lines += ["", "`digitgan serve` answering a bounded request load while a training runs beside it:", "",
+                  "| setting | idle p50 / p99 (ms) | beside training p50 / p99 (ms) | p99 vs idle | training images/s "
+                  "| errors |", "|---|---|---|---|---|---|"]
+        for name, row in serve.items():
+            lines.append(f"| {name} | {row['idle_p50_ms']} / {row['idle_p99_ms']} | {row['p50_ms']} / "
+                         f"{row['p99_ms']} | {row['p99_vs_idle']}× | {row['training_images_per_second']:,} | "
+                         f"{row['errors']} |")
+    for title, key in (("DDP", "ddp"), ("Sampling at batch 1024", "sampling")):
+        block = data.get(key)
+        if not block:
+            continue
+        lines += ["", f"{title}:", "", "| variant | images/s |", "|---|---|"]
+        flat = block.items() if key == "ddp" else [(f"{name} ({where.replace('_', ' ')})", row)
+                                                  for where, rows in block.items() for name, row in rows.items()]
+        lines += [f"| {name} | {row['images_per_second']:,} |" for name, row in flat]
+    return lines
+
+
 SECTIONS = [("quality", _quality), ("throughput", _throughput), ("sampling", _sampling),
-            ("conditioning", _conditioning), ("gpu", _gpu), ("serve_load", _serve_load), ("levers", _levers)]
+            ("conditioning", _conditioning), ("gpu", _gpu), ("serve_load", _serve_load), ("levers", _levers),
+            ("distribution", _distribution), ("load", _load)]
 
 
 def render(results: dict) -> str:

@@ -12,6 +12,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   gpu             on CUDA (when torch sees a GPU): training images/s for fast + faithful presets, sampling rate
   serve           a bounded load test of the HTTP API on loopback (2,000 requests, 32 concurrent)
   load            training and sampling beside other busy processes, per OpenMP waiting setting
+  distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine.
 """
@@ -30,7 +31,7 @@ import torch
 
 from benchmarks.common import ALL_PRESETS, HERE, Context, cpu_model, matmul_peak, tensors
 from benchmarks.report import render
-from benchmarks.sections import gpu, levers, load, quality, sampling, serve, throughput
+from benchmarks.sections import distribution, gpu, levers, load, quality, sampling, serve, throughput
 from digitgan.files import write_json, write_text
 from digitgan.runtime import tune_allocator
 
@@ -38,6 +39,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "throughput": throughput.run, "memory": throughput.run_memory, "sampling": sampling.run,
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
+    "distribution": distribution.run,
 }
 
 
@@ -50,6 +52,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-seconds", type=float, default=10.0, help="training seconds between evaluations")
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--load-rounds", type=int, default=3, help="interleaved rounds for 'load'")
+    parser.add_argument("--distribution-minutes", type=float, default=3.0,
+                        help="training minutes per lever for 'distribution'")
     parser.add_argument("--only", nargs="*", choices=list(SECTIONS), help="sections to run (default: all)")
     parser.add_argument("--presets", nargs="*", help="presets for quality (default: fast + faithful ones)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json / RESULTS.md go")

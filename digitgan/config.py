@@ -88,6 +88,8 @@ class TrainConfig:
     g_batch_multiplier: int = _int(1, 1, 64)                # G trained on multiplier x batch (Keras ACGAN: 2)
     lr_g: float = _float(2e-4, 0.0, 1.0)
     lr_d: float = _float(2e-4, 0.0, 1.0)
+    lr_decay_after: int = _int(0, 0, 2**62)                 # images seen before the learning rates start to decay
+    lr_half_life: int = _int(0, 0, 2**62)                   # images per halving after that (0 = constant rates)
     beta1: float = _float(0.5, 0.0, 1.0, open_high=True)
     beta2: float = _float(0.999, 0.0, 1.0, open_high=True)
     d_steps: int = _int(1, 1, 100)                          # D updates per G update

@@ -74,6 +74,13 @@ def _scatter(ax, points: np.ndarray, labels: np.ndarray, title: str) -> None:  #
     ax.legend(markerscale=4, fontsize=7, ncol=2)
 
 
+def effective_dimensions(magnitudes: np.ndarray) -> np.ndarray:
+    """Participation ratio per row of |E| (C, D): (sum e²)² / sum e⁴, between 1 (one dimension carries all the
+    scale) and D (all dimensions alike)."""
+    squared = magnitudes.astype(np.float64) ** 2
+    return squared.sum(1) ** 2 / (squared ** 2).sum(1)
+
+
 def pca_2d(x: np.ndarray) -> np.ndarray:
     centred = x - x.mean(0)
     _, _, components = np.linalg.svd(centred, full_matrices=False)
@@ -115,6 +122,7 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
     classes = config.model.num_classes
     codes, labels = conditioning_codes(generator, config, per_class, seed)
     numbers: dict[str, Any] = {"model": source, "conditioning": config.model.g_cond, "chance": 1 / classes,
+                               "z_dim": config.model.z_dim,
                                "probes": probe_table(codes, labels, seed)}
 
     # The same measurement for one-hot concat conditioning, whose code is cat(z, one_hot): no weights needed.
@@ -144,6 +152,7 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
         normalised = magnitudes / np.linalg.norm(magnitudes, axis=1, keepdims=True)
         similarity = normalised @ normalised.T
         numbers["max_cosine_between_class_scales"] = float(similarity[~np.eye(classes, dtype=bool)].max())
+        numbers["effective_noise_dimensions"] = effective_dimensions(magnitudes).tolist()
     write_text(out / "explain.md", render_explanation(numbers))
     return numbers
 
@@ -175,6 +184,12 @@ def render_explanation(numbers: dict[str, Any]) -> str:
             lines.append(f"- The per-class scale patterns differ: the largest cosine similarity between two classes' "
                          f"|E| rows is {numbers['max_cosine_between_class_scales']:.2f} (1 would mean "
                          "indistinguishable). See embedding.png.")
+            dims = numbers["effective_noise_dimensions"]
+            lines.append(f"- The price: the noise reaches the body scaled by |E[c]|, and a few large entries dominate. "
+                         f"The effective number of noise dimensions per class (participation ratio of E[c]², "
+                         f"out of {numbers['z_dim']}) is {', '.join(f'{d:.1f}' for d in dims)}: each digit varies "
+                         "along only that many directions, a narrow slice of handwriting (why digitgan's default "
+                         "concatenates the label instead; benchmarks/RESULTS.md, \"distribution\").")
             lines += ["", "![embedding magnitudes](embedding.png)"]
     else:
         lines.append("- This model concatenates (a function of) the label to the noise, so the class sits in "

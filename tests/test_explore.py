@@ -51,12 +51,20 @@ def test_parse_scales():
     assert parse_scales("1,2") == [1.0, 2.0]
 
 
-def test_explain_report(tiny_run, tmp_path):
-    generator, config, _ = load_generator(tiny_run)
+def test_explain_report(tiny_npz, tmp_path):
+    from digitgan.training import train
+    from tests.conftest import tiny_config
+
+    hadamard = tiny_config(dataset=str(tiny_npz), steps=2)
+    hadamard.model.g_cond = "hadamard"
+    train(hadamard, tmp_path / "run", quiet=True)
+    generator, config, _ = load_generator(tmp_path / "run")
     numbers = explain_run(generator, config, tmp_path / "explain", "tiny", per_class=100)
     assert set(numbers["probes"]) == {"linear_code", "mlp_code", "linear_abs_code", "mlp_abs_code"}
     assert numbers["concat_probes"]["linear_code"] > 0.95  # the one-hot has dimensions of its own
     assert numbers["mean_code_norm_over_scale_norm"] < 0.5
+    dims = numbers["effective_noise_dimensions"]
+    assert len(dims) == 10 and all(1.0 <= d <= config.model.z_dim for d in dims)
     for name in ("explain.md", "codes.png", "embedding.png"):
         assert (tmp_path / "explain" / name).exists()
 
@@ -74,3 +82,10 @@ def test_shipped_default_model_draws_the_asked_digit():
     logits, _ = predict(classifier, images)
     assert (logits.argmax(1) == requested).mean() >= 0.97
     assert (default_model_dir() / "report.md").exists() and raw["step"] > 0
+
+
+def test_effective_dimensions():
+    from digitgan.explain import effective_dimensions
+
+    dims = effective_dimensions(np.array([[1.0, 0, 0, 0], [1.0, 1, 1, 1], [3.0, 1, 1, 1]]))
+    assert dims[0] == 1.0 and dims[1] == 4.0 and 1.0 < dims[2] < 2.0

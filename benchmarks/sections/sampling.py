@@ -19,7 +19,8 @@ VARIANTS = {"shipped (BN folded + channels_last, allocator kept)": (1, 1),
             "as trained, allocator kept": (0, 1),
             "as trained, default allocator": (0, 0)}
 
-SIZES = {"64 -> 32 -> 16 (fast, shipped)": {},
+SIZES = {"128 -> 64 -> 32 (the shipped model's recipe)": {"g_base": 128, "g_stages": [[64, 4, 2], [32, 4, 2]]},
+         "64 -> 32 -> 16 (fast)": {},
          "64 -> 32 -> 8": {"g_stages": [[32, 4, 2], [8, 4, 2]]},
          "32 -> 32 -> 16": {"g_base": 32},
          "32 -> 32 -> 8": {"g_base": 32, "g_stages": [[32, 4, 2], [8, 4, 2]]},

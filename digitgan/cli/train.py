@@ -83,8 +83,9 @@ def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: 
         return code
     if world > 1:
         print(f"DDP: {world} processes, global batch {summary['global_batch']}")
+    this_run = f"; this run {summary['seconds']:.1f} s" if summary["steps_this_run"] != summary["step"] else ""
     print(f"{summary['status']} at step {summary['step']} ({summary['images_seen']:,} images, "
-          f"{summary['seconds']:.1f} s, {summary['images_per_second']:,.0f} img/s)")
+          f"{summary['total_seconds']:.1f} s of training{this_run}, {summary['images_per_second']:,.0f} img/s)")
     print(f"run: {plan.run_dir}  model: {summary['model_dir']}  samples: {plan.run_dir / 'samples'}")
     print(f"sample it: digitgan sample {plan.run_dir} --digit 7 --out seven.png")
     return code

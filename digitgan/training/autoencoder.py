@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from digitgan.models import one_hot
 from digitgan.sampling import from_uint8
-from digitgan.training.state import ema_decay, ema_update, next_batch
+from digitgan.training.state import ema_decay, ema_update, next_batch, set_learning_rates
 
 if TYPE_CHECKING:
     from digitgan.config import RunConfig
@@ -67,6 +67,8 @@ class AutoencoderObjective:
              labels: torch.Tensor) -> dict[str, Any]:
         """One update of encoder and decoder together (each with its optimizer), then the decoder's EMA."""
         t = config.train
+        if t.lr_half_life:
+            set_learning_rates(state, config)
         real, real_labels = next_batch(state, images, labels, t.batch_size)
         encoder = state.d_train if state.d_train is not None else state.discriminator
         decoder = state.g_train if state.g_train is not None else state.generator

@@ -28,7 +28,7 @@ from digitgan.training.checkpoints import load_resumable
 from digitgan.training.lock import RunLock
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.recorder import Recorder
-from digitgan.training.state import TrainState, build_state, restore_state, use_channels_last
+from digitgan.training.state import TrainState, build_state, restore_state, set_learning_rates, use_channels_last
 from digitgan.training.step import update_balance
 
 Resume = Path | tuple[Path, dict[str, Any]]  # a run or checkpoint path, or an already loaded (path, contents)
@@ -109,6 +109,7 @@ def _start_state(config: RunConfig, num_images: int, device: torch.device, resum
     if resume is not None:
         source, saved = resume if isinstance(resume, tuple) else load_resumable(resume, map_location=device)
         restore_state(state, saved, source)
+        set_learning_rates(state, config)  # the optimizers' saved rates give way to this config's (a --set lr_g)
     use_channels_last(state)
     if dist_info.active:
         state.world, state.rank = dist_info.world, dist_info.rank

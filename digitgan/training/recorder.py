@@ -180,7 +180,7 @@ class Recorder:
         t = self.config.train
         rate = (state.images_seen - self.images_start) / max(elapsed, 1e-9)
         summary = {"status": status, "step": state.step, "epoch": state.epoch, "images_seen": state.images_seen,
-                   "seconds": elapsed, "images_per_second": rate,
+                   "seconds": elapsed, "images_per_second": rate, "total_seconds": self.clock.total(),
                    "steps_this_run": state.step - self.step_start, "checkpoint": None,
                    "model_dir": str(self.run_dir / "model"), "world_size": world, "global_batch": t.batch_size * world}
         if not self.main:

@@ -133,6 +133,22 @@ def next_batch(state: TrainState, images: torch.Tensor, labels: torch.Tensor,
     return from_uint8(images[index]), labels[index]
 
 
+def learning_rate_scale(config: RunConfig, images_seen: int) -> float:
+    """The factor on lr_g / lr_d after `images_seen` images: 1 until lr_decay_after, then halving every
+    lr_half_life images (a function of images seen, so a resumed run continues the same schedule)."""
+    t = config.train
+    if not t.lr_half_life or images_seen <= t.lr_decay_after:
+        return 1.0
+    return 0.5 ** ((images_seen - t.lr_decay_after) / t.lr_half_life)
+
+
+def set_learning_rates(state: TrainState, config: RunConfig) -> None:
+    scale = learning_rate_scale(config, state.images_seen)
+    for optimizer, base in ((state.g_opt, config.train.lr_g), (state.d_opt, config.train.lr_d)):
+        for group in optimizer.param_groups:
+            group["lr"] = base * scale
+
+
 def ema_update(ema: torch.nn.Module, generator: torch.nn.Module, decay: float) -> None:
     """ema <- decay·ema + (1 - decay)·generator for parameters; buffers (BatchNorm statistics) copied."""
     with torch.no_grad():

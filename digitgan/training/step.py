@@ -14,7 +14,7 @@ import torch
 from digitgan.config import RunConfig
 from digitgan.models import one_hot, sample_noise
 from digitgan.training.objective import Objective
-from digitgan.training.state import TrainState, ema_decay, ema_update, next_batch
+from digitgan.training.state import TrainState, ema_decay, ema_update, next_batch, set_learning_rates
 
 
 def make_fakes(state: TrainState, config: RunConfig, count: int, with_grad: bool,
@@ -39,6 +39,8 @@ def train_step(state: TrainState, config: RunConfig, objective: Objective, image
                labels: torch.Tensor) -> dict[str, Any]:
     """One step on the data set `images` (N,28,28) uint8 / `labels` (N,); returns scalar metrics for logging."""
     t = config.train
+    if t.lr_half_life:
+        set_learning_rates(state, config)
     G, D = state.generator, state.discriminator
     paused = state.balance["paused"] if t.balance else ""
     g_forward = state.g_train if state.g_train is not None and paused != "G" else G

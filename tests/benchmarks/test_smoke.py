@@ -23,8 +23,9 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert len(sampling["variants"]) == 4 and sampling["images_per_second_batch_1024"] > 0
     assert 1e6 < sampling["flops_per_image"] < 1e8, "the default generator's FLOPs per image"
     sizes = sampling["by_generator_size"]
-    assert len(sizes) == 6 and all(row["images_per_second_batch_1024"] > 0 for row in sizes.values())
-    assert abs(sizes["64 -> 32 -> 16 (fast, shipped)"]["mflop_per_image"] - sampling["flops_per_image"] / 1e6) < 0.01
+    assert len(sizes) == 7 and all(row["images_per_second_batch_1024"] > 0 for row in sizes.values())
+    shipped = sizes["128 -> 64 -> 32 (the shipped model's recipe)"]["mflop_per_image"]
+    assert abs(shipped - sampling["flops_per_image"] / 1e6) < 0.01, "the size table's shipped row is the shipped model"
     fast = results["throughput"]["fast"]
     assert fast["bursts"] >= 3 and fast["matmul_peak_beside_gflops"] > 0
     assert results["gpu"]["available"] == torch.cuda.is_available()

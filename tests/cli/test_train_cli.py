@@ -39,6 +39,9 @@ def test_train_sample_resume(invoke, tiny_npz, tmp_path):
         assert picture.size == (2 * (4 * 30 + 2), 2 * (10 * 30 + 2))
     result = invoke("train", "--resume", str(run), "--steps", "16", "--threads", "1", "--quiet")
     assert result.exit_code == 0 and "finished at step 16" in result.stdout, result.stderr
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps_this_run"] == 2 and summary["total_seconds"] > summary["seconds"]
+    assert "s of training; this run" in result.stdout, "a resumed run says both times"
     assert "model.g_base: 8 -> 16" in one_line_error(invoke("train", "--resume", str(run), "--set", "model.g_base=16",
                                                             "--steps", "20"))
     assert "preset: fast -> keras-acgan" in one_line_error(invoke("train", "--resume", str(run), "--preset",
@@ -51,6 +54,7 @@ def test_train_sample_resume(invoke, tiny_npz, tmp_path):
     result = invoke("train", "--resume", str(run), "--steps", "18", "--set", "lr_g=5e-4", "--quiet")
     assert result.exit_code == 0, result.stderr
     assert json.loads((run / "config.json").read_text())["train"]["lr_g"] == 5e-4
+    assert load_resumable(run)[1]["g_opt"]["param_groups"][0]["lr"] == 5e-4, "the new rate is the one used"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,0 +1,23 @@
+"""The load section's machinery on tiny budgets: fresh digitgan processes with chosen OpenMP environments, alone
+and beside a competitor (timings live in `make bench`, never in tests)."""
+
+import os
+
+from benchmarks.sections import load
+
+
+def test_environment_drops_the_users_openmp_settings(monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    monkeypatch.setenv("GOMP_SPINCOUNT", "5")
+    env = load.environment({"GOMP_SPINCOUNT": "7"})
+    assert "OMP_WAIT_POLICY" not in env and env["GOMP_SPINCOUNT"] == "7" and env["PATH"] == os.environ["PATH"]
+
+
+def test_training_under_load_measures_every_variant(monkeypatch):
+    monkeypatch.setattr(load, "VARIANTS", {load.BEFORE: load.VARIANTS[load.BEFORE],
+                                           load.DEFAULT: load.VARIANTS[load.DEFAULT]})
+    result = load.training_under_load(rounds=1, steps=5)
+    for where in ("alone", "beside_competitor"):
+        assert set(result[where]) == {load.BEFORE, load.DEFAULT}
+        assert all(row["images_per_second"] > 0 for row in result[where].values())
+    assert result["default_alone_vs_before"] > 0 and result["default_beside_competitor_of_alone"] > 0
