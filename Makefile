@@ -87,9 +87,11 @@ dream-classifiers: setup data
 	$(BIN)/python -m digitgan.dream
 
 # Every way of drawing a digit on one scale (about two hours on 2 cores; resumable, REPRO_ARGS="--only vae ...").
+# DEVICE=cuda trains the sources' own budgets on a GPU instead (GPU rows; resumable slices: REPRO_ARGS="--slice-minutes 8").
 REPRO_ARGS ?=
+DEVICE ?= cpu
 reproduce: setup data
-	$(BIN)/python -m benchmarks.reproduce --threads 2 $(REPRO_ARGS)
+	$(BIN)/python -m benchmarks.reproduce --threads 2 --device $(DEVICE) $(REPRO_ARGS)
 
 lint: setup
 	$(BIN)/python -m ruff check digitgan tests benchmarks

@@ -68,30 +68,51 @@ DREAMS = {"dream (plain classifier, noise start)": {"classifier": "plain", "star
           "dream + TV prior (blank start)": {"classifier": "plain", "start": "blank", "tv_weight": 0.001},
           "dream, robust classifier + TV prior": {"classifier": "robust", "start": "blank", "tv_weight": 0.0003}}
 CAS_N = 10_000
+TRAIN_IMAGES = 60_000  # one MNIST epoch
 
 
 def steps_for(config: Any, images: int) -> int:
     return max(1, images // (config.train.batch_size * config.train.d_steps))
 
 
-def train_to_budget(preset: str, budget: Budget, runs: Path, seed: int, smoke: bool) -> Path:
-    """Train runs/.../PRESET to its budget: skip when reached, resume when a checkpoint exists."""
+def budget_images(budget: Budget, device: str, smoke: bool) -> tuple[int, str]:
+    """Images to train on this device, and whose budget that is: on CUDA the source's own epochs where it names
+    some (else the project's budget, labelled as ours); on the CPU the committed 2-core budget."""
+    if smoke:
+        return 2_000, "smoke"
+    if device == "cuda" and budget.gpu_epochs:
+        return int(budget.gpu_epochs * TRAIN_IMAGES), "source"
+    return budget.images, "ours"
+
+
+def _reached(run: Path, steps: int) -> bool:
+    summary = run / "summary.json"
+    return summary.exists() and json.loads(summary.read_text())["step"] >= steps
+
+
+def train_to_budget(preset: str, budget: Budget, runs: Path, seed: int, smoke: bool, device: str = "cpu",
+                    slice_minutes: float = 0.0) -> tuple[Path, bool]:
+    """Train runs/.../PRESET to its budget: skip when reached, resume when a checkpoint exists. slice_minutes > 0
+    stops this invocation's training after that many minutes (a later invocation resumes). Returns (run, reached)."""
     run = runs / preset
     config = load_preset(preset)
-    images = 2_000 if smoke else budget.images
-    steps, every = steps_for(config, images), steps_for(config, 1_000 if smoke else budget.eval_every)
-    summary = run / "summary.json"
-    if summary.exists() and json.loads(summary.read_text())["step"] >= steps:
-        return run
+    images, _ = budget_images(budget, device, smoke)
+    # On a GPU the source budgets are long: about ten light evaluations per run, not one per CPU interval.
+    eval_images = 1_000 if smoke else budget.eval_every if device == "cpu" else max(budget.eval_every, images // 10)
+    steps, every = steps_for(config, images), steps_for(config, eval_images)
+    if _reached(run, steps):
+        return run, True
     resume = run if list_checkpoints(run) else None
     if resume is None and run.exists():
         shutil.rmtree(run)
     plan = prepare_run(preset=preset, resume=resume, out=None if resume else run, seed=None if resume else seed,
                        steps=steps)
-    config = with_train(plan.config, eval_every=every, checkpoint_every=max(every, 1), keep_checkpoints=2)
-    print(f"reproduce {preset}: training to {steps} steps ({images:,} images)", flush=True)
-    train(config, plan.run_dir, resume=plan.resume, quiet=True)
-    return run
+    # A slice checkpoints often, so that a run stopped by the device's time limit loses little.
+    config = with_train(plan.config, eval_every=every, checkpoint_every=max(every // (5 if slice_minutes else 1), 1),
+                        keep_checkpoints=2, minutes=slice_minutes)
+    print(f"reproduce {preset} ({device}): training to {steps} steps ({images:,} images)", flush=True)
+    train(config, plan.run_dir, resume=plan.resume, quiet=True, device=device)
+    return run, _reached(run, steps)
 
 
 def evaluate(run: Path, conditional: bool, smoke: bool) -> dict[str, Any]:
@@ -156,22 +177,29 @@ def curves(results: dict[str, Any], out: Path) -> None:
     save_figure(figure, out, dpi=90)
 
 
-def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path) -> dict[str, Any]:
+def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, device: str = "cpu",
+            slice_minutes: float = 0.0) -> dict[str, Any]:
     budget = BUDGETS[preset]
-    run = train_to_budget(preset, budget, runs, seed, smoke)
-    config = load_preset(preset)
-    report = evaluate(run, config.model.g_cond != "none", smoke)
+    run, reached = train_to_budget(preset, budget, runs, seed, smoke, device, slice_minutes)
+    images, whose = budget_images(budget, device, smoke)
     summary = json.loads((run / "summary.json").read_text())
     evals = [r for r in read_history(run / "history.jsonl") if r["kind"] == "eval"]
-    shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}.png")
+    row: dict[str, Any] = {"run": str(run), "budget_images": images, "budget_of": whose, "reached": reached,
+                           "images_seen": summary["images_seen"], "epochs": round(summary["images_seen"] / TRAIN_IMAGES, 3),
+                           "train_seconds": summary.get("total_seconds", summary.get("last_log", {}).get("seconds")),
+                           "claim": budget.claim, "gpu_epochs": budget.gpu_epochs,
+                           "curve": [{"images_seen": r["images_seen"], "accuracy": r.get("accuracy"),
+                                      "fcd": round(r["fcd"], 3)} for r in evals]}
+    if not reached:  # a slice: the full evaluation waits for the budget
+        return row
+    config = load_preset(preset)
+    report = evaluate(run, config.model.g_cond != "none", smoke)
+    suffix = "" if device == "cpu" else f"-{device}"
+    shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}{suffix}.png")
     if (run / "samples" / "reconstructions.png").exists():
-        shutil.copyfile(run / "samples" / "reconstructions.png", pictures / f"{preset}-reconstructions.png")
-    epochs = summary["images_seen"] / 60_000
-    return {"run": str(run), "budget_images": budget.images, "images_seen": summary["images_seen"],
-            "epochs": round(epochs, 3), "train_seconds": summary.get("last_log", {}).get("seconds"),
-            "claim": budget.claim, "gpu_epochs": budget.gpu_epochs,
-            "curve": [{"images_seen": r["images_seen"], "accuracy": r.get("accuracy"), "fcd": round(r["fcd"], 3)}
-                      for r in evals],
+        shutil.copyfile(run / "samples" / "reconstructions.png",
+                        pictures / f"{preset}{suffix}-reconstructions.png")
+    return {**row,
             "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)},
             "real_floor": {k: v for k, v in report["real_floor"].items() if not isinstance(v, list)}}
 
@@ -179,43 +207,86 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*BUDGETS, "dream"], help="rows to run (default: all)")
-    parser.add_argument("--runs", type=Path, default=Path("runs/reproduce"))
+    parser.add_argument("--runs", type=Path, help="run directories (default runs/reproduce, on CUDA "
+                                                  "runs/reproduce-cuda)")
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cpu: the committed 2-core budgets; cuda: the sources' own budgets (GPU rows)")
+    parser.add_argument("--slice-minutes", type=float, default=0.0,
+                        help="stop this invocation's training after this many minutes per preset, and every "
+                             "preset after the first slice that did not finish (run again to continue)")
     parser.add_argument("--smoke", action="store_true", help="tiny budgets, to check the code runs")
     args = parser.parse_args(argv)
     set_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available")
+    runs = args.runs or Path("runs/reproduce" if args.device == "cpu" else f"runs/reproduce-{args.device}")
     load_dataset("mnist", "train")  # fetched once, before anything is timed
     results_path = args.out / "reproductions.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else {"runs": {}, "dreams": {}}
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results.setdefault("runs", {})
+    results.setdefault("dreams", {})
     pictures = args.out / "reproductions"
     pictures.mkdir(parents=True, exist_ok=True)
     chosen = args.only or [*BUDGETS, "dream"]
+    if args.device == "cpu":
+        rows, machine_key = results["runs"], "machine"
+    else:
+        gpu = results.setdefault("gpu", {"runs": {}})
+        rows, machine_key = gpu["runs"], "gpu_machine"
+    started = time.monotonic()
     for preset in [p for p in chosen if p in BUDGETS]:
-        results["runs"][preset] = run_row(preset, args.runs, args.seed, args.smoke, pictures)
-        results["machine"] = {"threads": torch.get_num_threads(), "torch": torch.__version__,
-                              "date": time.strftime("%Y-%m-%d")}
-        write_json(results_path, results)
-    if "dream" in chosen:
+        left = args.slice_minutes - (time.monotonic() - started) / 60 if args.slice_minutes else 0.0
+        if args.slice_minutes and left <= 0.5:
+            print(f"reproduce: slice of {args.slice_minutes:g} minutes used; run the same command again to continue")
+            break
+        rows[preset] = run_row(preset, runs, args.seed, args.smoke, pictures, args.device, left)
+        results[machine_key] = {"threads": torch.get_num_threads(), "torch": torch.__version__,
+                                "date": time.strftime("%Y-%m-%d"), "device": device_name(args.device)}
+        results = store(results_path, results, args.device)
+    if "dream" in chosen and args.device == "cpu":
         for name, options in DREAMS.items():
-            run = dream_row(name, options, args.runs, args.smoke)
+            run = dream_row(name, options, runs, args.smoke)
             report = json.loads((run / "eval" / "report.json").read_text())
             shutil.copyfile(run / "eval" / "row.png", pictures / f"{run.name}.png")
             summary = json.loads((run / "summary.json").read_text())
             results["dreams"][name] = {"run": str(run), "driven": report["driven"], "seconds": summary["seconds"],
                                        "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)}}
-            write_json(results_path, results)
-    curves(results, pictures / "curves.png")
+            results = store(results_path, results, args.device)
+    finished = {preset: row for preset, row in rows.items() if row.get("reached", True)}
+    suffix = "" if args.device == "cpu" else f"-{args.device}"
+    curves({"runs": rows}, pictures / f"curves{suffix}.png")
     from digitgan.evaluate.report import compare_picture
 
-    rows = [(Path(row["run"]), preset) for preset, row in results["runs"].items()]
-    rows += [(Path(row["run"]), name) for name, row in results.get("dreams", {}).items()]
-    compare_picture([run for run, _ in rows], pictures / "all.png", names=[name for _, name in rows])
+    pairs = [(Path(row["run"]), preset) for preset, row in finished.items()]
+    if args.device == "cpu":
+        pairs += [(Path(row["run"]), name) for name, row in results.get("dreams", {}).items()]
+    if pairs:
+        compare_picture([run for run, _ in pairs], pictures / f"all{suffix}.png", names=[name for _, name in pairs])
 
-    write_text(args.out / "REPRODUCTIONS.md", render(results, args.runs))
+    write_text(args.out / "REPRODUCTIONS.md", render(results, Path("runs/reproduce")))
     print(f"wrote {results_path} and {args.out / 'REPRODUCTIONS.md'}")
     return 0
+
+
+def store(path: Path, results: dict[str, Any], device: str) -> dict[str, Any]:
+    """Write this device's part of reproductions.json, keeping what another device's run wrote there meanwhile
+    (a GPU slice may land while the CPU rows are still training). Returns the merged results."""
+    mine = ("runs", "dreams", "machine") if device == "cpu" else ("gpu", "gpu_machine")
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    merged.update({key: results[key] for key in mine if key in results})
+    write_json(path, merged)
+    return merged
+
+
+def device_name(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name()
+    import platform
+
+    return f"{platform.machine()} CPU ({platform.processor() or 'unknown'})"
 
 
 if __name__ == "__main__":

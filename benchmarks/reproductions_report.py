@@ -19,17 +19,46 @@ def _row(name: str, scores: dict[str, Any], seconds: Any, images: Any) -> str:
             f"{_f(scores.get('broken'), '.4f')} | {_f(seconds, ',.0f')} | {_f(rate, ',.0f')} |")
 
 
+HEADER = ["| way of drawing | conditional accuracy | FCD | recall | coverage | CAS (10k) | broken share | "
+          "time (s) | images/s |", "|---|---|---|---|---|---|---|---|---|"]
+
+
 def table(results: dict[str, Any]) -> list[str]:
-    lines = ["| way of drawing | conditional accuracy | FCD | recall | coverage | CAS (10k) | broken share | "
-             "time (s) | images/s |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = list(HEADER)
     floor = None
-    for preset, row in results["runs"].items():
+    for preset, row in results.get("runs", {}).items():
+        if "model" not in row:
+            continue
         lines.append(_row(f"`{preset}`", row["model"], row.get("train_seconds"), row.get("images_seen")))
         floor = row["real_floor"]
     for name, row in results.get("dreams", {}).items():
         lines.append(_row(name, row["model"], row.get("seconds"), row["model"].get("n")))
     if floor is not None:
         lines.append(_row("real data (10k training images; CAS: the same recipe on 60k real)", floor, None, None))
+    return lines
+
+
+def gpu_section(gpu: dict[str, Any]) -> list[str]:
+    """The rows trained on a GPU to the sources' own budgets, apart from the CPU rows."""
+    machine = gpu.get("gpu_machine", {})
+    lines = ["## On a GPU: the sources' own budgets", "",
+             f"Trained by `make reproduce DEVICE=cuda` (resumable, in slices: `REPRO_ARGS=\"--slice-minutes 8\"`) on "
+             f"{machine.get('device', 'a CUDA device')} (torch {machine.get('torch')}, {machine.get('date')}). "
+             "Budget: the source's epochs where it names some, else the project's own CPU budget (marked *ours*). "
+             "Scored exactly as the CPU rows.", "", "| way of drawing | budget | trained | conditional accuracy | FCD "
+             "| recall | coverage | CAS (10k) | broken share | time (s) | images/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for preset, row in gpu["runs"].items():
+        budget = (f"{row['budget_images'] / 60_000:g} epochs" + (" (ours)" if row.get("budget_of") == "ours" else
+                                                                   " (source)"))
+        trained = f"{row['epochs']:g} epochs" + ("" if row.get("reached", True) else " — not yet finished")
+        if "model" in row:
+            lines.append(_row(f"`{preset}` | {budget} | {trained}", row["model"], row.get("train_seconds"),
+                              row.get("images_seen")))
+        else:
+            lines.append(f"| `{preset}` | {budget} | {trained} | — | — | — | — | — | — | "
+                         f"{_f(row.get('train_seconds'), ',.0f')} | — |")
+    lines += ["", "![GPU rows](reproductions/all-cuda.png)", "", "![GPU curves](reproductions/curves-cuda.png)", ""]
     return lines
 
 
@@ -45,7 +74,14 @@ def render(results: dict[str, Any], runs: Path) -> str:
              "![a row of samples per way, and real data](reproductions/all.png)", "",
              "Accuracy and FCD against images seen (light evaluation, 2,000 samples):", "",
              "![curves](reproductions/curves.png)", ""]
-    for preset, row in results["runs"].items():
+    if results.get("gpu", {}).get("runs"):
+        lines += gpu_section({**results["gpu"], "gpu_machine": results.get("gpu_machine", {})})
+    else:
+        lines += ["## On a GPU", "", "Not run yet: `make reproduce DEVICE=cuda` trains every source preset to the "
+                  "source's own budget, in resumable slices (`REPRO_ARGS=\"--slice-minutes 8\"`).", ""]
+    for preset, row in results.get("runs", {}).items():
+        if "model" not in row:
+            continue
         model, floor = row["model"], row["real_floor"]
         lines += [f"## `{preset}`", "", f"- Source: {row['claim']}.",
                   f"- Budget here: {row['budget_images']:,} images ({row['budget_images'] / 60000:.2f} epochs); "
@@ -56,8 +92,7 @@ def render(results: dict[str, Any], runs: Path) -> str:
                   f"({floor['coverage']:.3f}), broken {model['broken']:.4f} ({floor['broken']:.4f})."]
         if row.get("gpu_epochs") and row["epochs"] < row["gpu_epochs"]:
             lines.append(f"- How far: {row['epochs']:.2f} of the source's {row['gpu_epochs']:g} epochs on 2 CPU "
-                         f"cores. To finish it on a GPU: `digitgan train --resume {runs / preset} --epochs "
-                         f"{row['gpu_epochs']:g} --device cuda`.")
+                         f"cores; the GPU section trains the whole budget (`make reproduce DEVICE=cuda`).")
         lines += ["", f"![{preset}](reproductions/{preset}.png)", ""]
         if Path(runs / preset / "samples" / "reconstructions.png").exists():
             lines += ["Held-out digits (odd rows) and what the autoencoder makes of them (even rows):", "",

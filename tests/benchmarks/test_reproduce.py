@@ -36,4 +36,14 @@ def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert all(any(f"`{preset}`" in line for line in table) for preset in BUDGETS)
     assert all(any(name in line for line in table) for name in DREAMS) and any("real data" in line for line in table)
-    assert "--device cuda" in text
+    assert "DEVICE=cuda" in text and "Not run yet" in text
+    gpu_rows = {"keras-acgan": {**row, "budget_images": 900_000, "budget_of": "source", "reached": True,
+                                "epochs": 15.0},
+                "writing-numbers": {k: v for k, v in row.items() if k not in ("model", "real_floor")}
+                | {"budget_images": 6_000_000, "budget_of": "source", "reached": False, "epochs": 20.0}}
+    results["gpu"] = {"runs": gpu_rows}
+    results["gpu_machine"] = {"device": "NVIDIA H200", "torch": "2.11.0"}
+    text = render(results, tmp_path)
+    assert "NVIDIA H200" in text and "Not run yet" not in text
+    assert any("`keras-acgan` | 15 epochs (source) | 15 epochs |" in line for line in text.splitlines())
+    assert any("`writing-numbers`" in line and "not yet finished" in line for line in text.splitlines())
