@@ -184,8 +184,9 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, dev
     images, whose = budget_images(budget, device, smoke)
     summary = json.loads((run / "summary.json").read_text())
     evals = [r for r in read_history(run / "history.jsonl") if r["kind"] == "eval"]
+    seen = summary["images_seen"]
     row: dict[str, Any] = {"run": str(run), "budget_images": images, "budget_of": whose, "reached": reached,
-                           "images_seen": summary["images_seen"], "epochs": round(summary["images_seen"] / TRAIN_IMAGES, 3),
+                           "images_seen": seen, "epochs": round(seen / TRAIN_IMAGES, 3),
                            "train_seconds": summary.get("total_seconds", summary.get("last_log", {}).get("seconds")),
                            "claim": budget.claim, "gpu_epochs": budget.gpu_epochs,
                            "curve": [{"images_seen": r["images_seen"], "accuracy": r.get("accuracy"),

@@ -106,6 +106,9 @@ class TrainConfig:
     reuse_fake: bool = _bool(False)                         # one G forward per step: D sees it detached, G reuses it
     d_joint_forward: bool = _bool(True)                     # D's step runs real and fake as one batch
     balance: bool = _bool(False)
+    # True: on the CPU, move between all threads and one as other load comes and goes (runtime.ThreadGovernor):
+    # faster beside other busy processes, but the numerics follow the thread count, so runs no longer repeat exactly
+    adapt_threads: bool = _bool(False)
     balance_band: list[float] = field(default_factory=lambda: [0.5, 2.0], metadata={"kind": "band"})
     steps: int = _int(0, 0, 2**62)                          # budgets: total steps / epochs for the run; 0 = unset
     epochs: float = _float(0.0, 0.0, 1e9)

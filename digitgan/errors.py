@@ -13,6 +13,16 @@ class MissingSplit(UserError):
     """The source exists but holds no such split (e.g. a single-set .npz asked for 'test')."""
 
 
+class DiskFull(UserError):
+    """A file could not be written for want of space; the message names the file and the space left."""
+
+    def __init__(self, path: Path, free: int | None) -> None:
+        left = "unknown" if free is None else f"{free / 2**20:.1f} MiB"
+        super().__init__(f"no space left to write {path} ({left} free on its filesystem); free some space or write "
+                         "elsewhere — the files written before it are intact")
+        self.path, self.free = path, free
+
+
 class TrainingDiverged(Exception):
     """A loss or weight became NaN/Inf; `checkpoint` is the last good one (or None)."""
 

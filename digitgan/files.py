@@ -7,9 +7,12 @@ PNG, GIF, JSON, text and matplotlib figures are built on it.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from digitgan.errors import UserError
+from digitgan.errors import DiskFull, UserError
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -31,11 +34,44 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def free_bytes(path: str | Path) -> int | None:
+    """Free bytes on the filesystem that holds `path` (or its nearest existing parent); None if unknown."""
+    path = Path(path).absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def is_out_of_space(error: BaseException) -> bool:
+    """An OSError for a full disk or quota, also when a library re-raised it as another type (torch.save's
+    writer reports a failed write as RuntimeError 'unexpected pos'): follow the cause chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in NO_SPACE_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def atomic_write(path: str | Path, data: bytes | str | Callable[[IO[bytes]], Any]) -> Path:
-    """Write `data` (bytes, text as UTF-8, or a function given the open binary file) to `path` atomically."""
+    """Write `data` (bytes, text as UTF-8, or a function given the open binary file) to `path` atomically.
+
+    A full disk raises DiskFull (a UserError naming the file and the space left); the previous file under that
+    name, if any, is untouched and no partial file is left."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        if error.errno in NO_SPACE_ERRNOS:
+            raise DiskFull(path, free_bytes(path)) from None
+        raise
     try:
         with os.fdopen(fd, "wb") as handle:
             if callable(data):
@@ -48,9 +84,22 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[IO[bytes]], Any
         os.replace(tmp_name, path)
         _fsync_dir(path.parent)
     except BaseException:
+        written = os.path.getsize(tmp_name) if os.path.exists(tmp_name) else 0
         Path(tmp_name).unlink(missing_ok=True)
+        error = sys.exc_info()[1]
+        if isinstance(error, Exception) and _no_space(error, path, written):
+            raise DiskFull(path, free_bytes(path)) from None
         raise
     return path
+
+
+def _no_space(error: Exception, path: Path, written: int) -> bool:
+    """Whether a failed write ran out of space. torch's stream writer drops the OSError it met and raises a
+    RuntimeError; measured before the partial file was removed, a filesystem that was (nearly) full says it."""
+    if is_out_of_space(error):
+        return True
+    free = free_bytes(path)
+    return isinstance(error, RuntimeError) and free is not None and free - written <= 1 << 16
 
 
 def write_text(path: str | Path, text: str) -> Path:

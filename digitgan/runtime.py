@@ -37,6 +37,12 @@ def apply_openmp_defaults(environ: MutableMapping[str, str] | None = None,
     return dict(OPENMP_DEFAULTS)
 
 
+def launch_env(environ: MutableMapping[str, str] | None = None) -> tuple[int, int, int]:
+    """(world size, rank, local rank) from a launcher's environment (`--nproc`, torchrun); (1, 0, 0) without one."""
+    environ = os.environ if environ is None else environ
+    return (int(environ.get("WORLD_SIZE", "1")), int(environ.get("RANK", "0")), int(environ.get("LOCAL_RANK", "0")))
+
+
 def cpu_count() -> int:
     """CPUs this process may run on (its affinity mask), not the machine's total."""
     try:

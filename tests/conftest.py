@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +18,58 @@ from digitgan.data.idx import write_idx
 BIN_DIR = Path(sys.executable).parent
 
 
+def run_group(command: list[str], cwd: Path | None = None, env: dict | None = None,
+              timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `command` in a process group of its own; on timeout, kill the whole group (every rank a launcher
+    started too, so that a hung test leaves nothing behind) and raise TimeoutExpired."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                               env=env, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process.pid)
+        process.communicate()
+        raise
+    finally:
+        kill_group(process.pid)  # whatever the command left running in its group
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the installed console script the way a user types it."""
+    """Run the installed console script the way a user types it (in its own process group, see run_group)."""
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([str(BIN_DIR / "digitgan"), *args], capture_output=True, text=True,
-                          cwd=cwd, env=full_env, timeout=timeout)
+    return run_group([str(BIN_DIR / "digitgan"), *args], cwd=cwd, env=full_env, timeout=timeout)
+
+
+COMPETITOR = """
+import torch
+torch.set_num_threads(2)
+a = torch.randn(384, 384)
+print("ready", flush=True)
+while True:
+    a = torch.tanh(a @ a.T / 384)
+"""
+
+
+@contextmanager
+def competing_process() -> Iterator[None]:
+    """A busy 2-thread PyTorch process beside the block (a user's own script on the same cores)."""
+    process = subprocess.Popen([sys.executable, "-c", COMPETITOR], stdout=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        process.stdout.readline()
+        yield
+    finally:
+        process.kill()
+        process.wait()
 
 
 def tiny_arrays(count: int = 40, classes: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

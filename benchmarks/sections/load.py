@@ -1,19 +1,23 @@
-"""Under load: `fast` training images/s alone and beside other work, for digitgan's OpenMP defaults and the
-alternatives, in interleaved rounds of fresh processes (OpenMP reads its settings once, at start).
+"""Under load: `fast` training images/s alone and beside other work, for digitgan's default (threads fixed, so a
+seed repeats exactly) and the alternatives, in interleaved rounds of fresh processes (OpenMP reads its settings
+once, at start).
 
 Scenarios: (a) alone; (b) beside a second 2-thread PyTorch process doing steady work (benchmarks/probes/
 competitor.py, with a plain environment, as a user's own script has); (c) beside `digitgan serve` under a
 bounded loopback request load, with the requests' p50/p99 against the same load on an idle machine; (d) DDP with
-2 processes x 1 thread. Sampling at batch 1024 alone and beside the competitor.
+2 processes x 1 thread, and repeated `--nproc 2` launches beside the competitor, each within a time limit (the
+long version of the tests' stress test: none may hang). Sampling at batch 1024 alone and beside the competitor.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,14 +26,17 @@ from benchmarks.probe import REPOSITORY, run_probe
 from benchmarks.sections.serve import http_load, running_server
 from digitgan.runtime import OPENMP_DEFAULTS, OPENMP_USER_KEYS
 
-BEFORE, DEFAULT = "before (libgomp's spinning, 2 threads)", "digitgan default"
-# name -> (environment changes, --threads or 0 for digitgan's default). The default adds nothing: digitgan applies
-# its OpenMP defaults itself, and without --threads its trainer adapts the thread count (runtime.ThreadGovernor).
-VARIANTS = {BEFORE: ({"DIGITGAN_OPENMP_DEFAULTS": "0"}, 2),
-            DEFAULT: ({}, 0),
-            "short spin alone (default spin, 2 threads fixed)": ({}, 2),
-            "OMP_WAIT_POLICY=PASSIVE, 2 threads": ({"OMP_WAIT_POLICY": "PASSIVE"}, 2),
-            "1 thread": ({}, 1)}
+BEFORE, DEFAULT = "libgomp's own spinning, 2 threads", "digitgan default (threads fixed: repeats exactly)"
+FIXED, ADAPTIVE = "2 threads fixed, GOMP_SPINCOUNT=3000", "--adapt-threads (does not repeat exactly)"
+# name -> (environment changes, --threads or 0 for digitgan's default, extra `digitgan train` arguments). The default
+# adds nothing: digitgan applies its OpenMP defaults itself and uses every CPU it may, fixed.
+VARIANTS = {DEFAULT: ({}, 0, ()),
+            FIXED: ({"GOMP_SPINCOUNT": "3000"}, 2, ()),
+            ADAPTIVE: ({}, 0, ("--adapt-threads",)),
+            "OMP_WAIT_POLICY=PASSIVE, 2 threads": ({"OMP_WAIT_POLICY": "PASSIVE"}, 2, ()),
+            "1 thread": ({}, 1, ())}
+ENVIRONMENTS = {**{name: changes for name, (changes, _, _) in VARIANTS.items()},
+                BEFORE: {"DIGITGAN_OPENMP_DEFAULTS": "0"}}
 
 
 def environment(changes: dict[str, str]) -> dict[str, str]:
@@ -51,13 +58,13 @@ def competitor(threads: int = 2) -> Iterator[None]:
         process.wait()
 
 
-def train_rate(steps: int, variant: str, *extra: str) -> float:
-    changes, threads = VARIANTS[variant]
+def train_rate(steps: int, variant: str) -> float:
+    changes, threads, extra = VARIANTS[variant]
     return run_probe("train_rate", steps, threads, *extra, env=environment(changes))["images_per_second"]
 
 
 def sample_rate(repeats: int, variant: str) -> float:
-    return run_probe("sample_rate", repeats, env=environment(VARIANTS[variant][0]))["images_per_second"]
+    return run_probe("sample_rate", repeats, env=environment(ENVIRONMENTS[variant]))["images_per_second"]
 
 
 def _median(rows: dict[str, list[float]]) -> dict[str, dict]:
@@ -81,18 +88,18 @@ def training_under_load(rounds: int, steps: int) -> dict:
     for name in VARIANTS:
         result["beside_competitor"][name]["of_alone"] = round(
             statistics.median(b / a for a, b in zip(alone[name], loaded[name], strict=True)), 3)
-    before, default = alone[BEFORE], alone[DEFAULT]
-    result["default_alone_vs_before"] = round(statistics.median(d / b for b, d in zip(before, default, strict=True)),
-                                              3)
-    result["default_beside_competitor_of_alone"] = round(
-        statistics.median(loaded[DEFAULT]) / statistics.median(alone[DEFAULT]), 3)
+    for name, key in ((DEFAULT, "default"), (ADAPTIVE, "adaptive")):
+        result[f"{key}_alone_vs_fixed"] = round(statistics.median(
+            d / f for f, d in zip(alone[FIXED], alone[name], strict=True)), 3)
+        result[f"{key}_beside_competitor_of_alone"] = round(
+            statistics.median(loaded[name]) / statistics.median(alone[name]), 3)
     return result
 
 
 def serve_beside_training(rounds: int, steps: int, requests: int, concurrency: int) -> dict:
     """(c): a serve process answering a bounded request load while a training runs, and the same load idle."""
     result: dict[str, dict] = {}
-    for name in (BEFORE, DEFAULT):
+    for name in (DEFAULT,):
         env = environment(VARIANTS[name][0])
         with running_server(threads=2, env=env) as base:
             idle = http_load(base, requests, concurrency)
@@ -114,15 +121,40 @@ def serve_beside_training(rounds: int, steps: int, requests: int, concurrency: i
 
 
 def ddp_rates(rounds: int, steps: int) -> dict:
-    """(d): 2 processes x 1 thread (torchrun, gloo) against one process x 2 threads, per variant."""
+    """(d): 2 processes x 1 thread (`--nproc 2`, gloo) against one process x 2 threads, digitgan's defaults."""
     rows: dict[str, list[float]] = {}
     for _ in range(rounds):
-        for name in (BEFORE, DEFAULT):
-            rows.setdefault(f"{name}: 1 process", []).append(train_rate(steps, name))
-            rows.setdefault(f"{name}: DDP 2 processes x 1 thread", []).append(
-                run_probe("train_rate", steps // 2, 0, "--nproc", "2", env=environment(VARIANTS[name][0]))[
-                    "images_per_second"])
+        rows.setdefault("1 process", []).append(train_rate(steps, DEFAULT))
+        rows.setdefault("DDP 2 processes x 1 thread", []).append(
+            run_probe("train_rate", steps // 2, 0, "--nproc", "2", env=environment({}))["images_per_second"])
     return _median(rows)
+
+
+def ddp_launches(count: int, limit: float) -> dict:
+    """`digitgan train --nproc 2 --steps 4` `count` times beside the competitor, each given `limit` seconds (its
+    process group killed past that): how many ended, how many hung, how long each took."""
+    import tempfile
+    from pathlib import Path
+
+    seconds, hung, failed = [], 0, 0
+    tiny = ["--set", "z_dim=8", "--set", "g_base=8", "--set", "g_stages=[[8,4,2],[8,4,2]]", "--set",
+            "d_stages=[[8,4,2],[8,4,2]]", "--set", "batch_size=8", "--set", "eval_every=0", "--quiet"]
+    with competitor(), tempfile.TemporaryDirectory() as folder:
+        for index in range(count):
+            command = [sys.executable, "-m", "digitgan", "train", "--nproc", "2", "--steps", "4", "--out",
+                       str(Path(folder) / f"run{index}"), *tiny]
+            started = time.monotonic()
+            process = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+            try:
+                failed += process.wait(timeout=limit) != 0
+                seconds.append(round(time.monotonic() - started, 2))
+            except subprocess.TimeoutExpired:
+                hung += 1
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    return {"launches": count, "hung": hung, "failed": failed, "limit_s": limit,
+            "median_s": statistics.median(seconds) if seconds else None, "max_s": max(seconds, default=None)}
 
 
 def sampling_under_load(rounds: int, repeats: int) -> dict:
@@ -139,7 +171,7 @@ def sampling_under_load(rounds: int, repeats: int) -> dict:
 
 def run(context: Context) -> None:
     smoke = context.smoke
-    rounds, steps = (1, 20) if smoke else (context.args.load_rounds, 1000)
+    rounds, steps = (1, 20) if smoke else (context.args.load_rounds, 400)
     results = context.results["load"] = {"defaults": dict(OPENMP_DEFAULTS), "steps_per_measurement": steps,
                                          "rounds": rounds}
     results["training"] = training_under_load(rounds, steps)
@@ -147,6 +179,8 @@ def run(context: Context) -> None:
     results["serve"] = serve_beside_training(rounds, steps, 40 if smoke else 400, 4 if smoke else 8)
     context.save()
     results["ddp"] = ddp_rates(rounds, steps)
+    context.save()
+    results["ddp_launches"] = ddp_launches(2 if smoke else 10, 90.0)
     context.save()
     results["sampling"] = sampling_under_load(rounds, 3 if smoke else 15)
     print(f"load: {results}", flush=True)

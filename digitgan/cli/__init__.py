@@ -20,6 +20,8 @@ from digitgan.cli.sample import sample
 from digitgan.cli.serve import serve
 from digitgan.cli.train import train
 from digitgan.errors import UserError
+from digitgan.files import free_bytes, is_out_of_space
+from digitgan.runtime import launch_env
 
 
 class DigitganGroup(click.Group):
@@ -55,7 +57,17 @@ def _run(invoke: Callable[[], object]) -> int:
         print(f"digitgan: error: {_one_line(error.format_message())}", file=sys.stderr)
         return 2
     except UserError as error:
-        print(f"digitgan: error: {_one_line(str(error))}", file=sys.stderr)
+        if launch_env()[1] == 0:  # under --nproc every rank meets the same error: rank 0 says it, once
+            print(f"digitgan: error: {_one_line(str(error))}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if not is_out_of_space(error):
+            raise
+        where = f" to write {error.filename}" if error.filename else ""
+        free = free_bytes(error.filename) if error.filename else None
+        left = "" if free is None else f" ({free / 2**20:.1f} MiB free)"
+        print(f"digitgan: error: no space left on the device{where}{left}; files written before are intact",
+              file=sys.stderr)
         return 2
     except (KeyboardInterrupt, click.Abort):
         print("digitgan: aborted; files already written (checkpoints, exported model) are intact", file=sys.stderr)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,10 +11,8 @@ from digitgan.cli.options import SEED_MAX, device_option
 from digitgan.errors import TrainingDiverged
 
 
-def _launch_torchrun(nproc: int, argv: list[str]) -> int:
-    """`digitgan train --nproc K ...` = `torchrun --standalone --nproc-per-node K -m digitgan train ...`."""
-    from digitgan.runtime import cpu_count
-
+def _arguments_for_ranks(argv: list[str]) -> list[str]:
+    """`train ...` as typed, without --nproc (each rank is one process)."""
     rest, skip = [], False
     for arg in argv[1:]:  # argv = [train, ...]
         if skip:
@@ -25,11 +21,7 @@ def _launch_torchrun(nproc: int, argv: list[str]) -> int:
             skip = True
         elif not arg.startswith("--nproc="):
             rest.append(arg)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               "-m", "digitgan", "train", *rest]
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(max(1, cpu_count() // nproc)))
-    return subprocess.run(command, env=env).returncode
+    return rest
 
 
 @click.command()
@@ -47,32 +39,37 @@ def _launch_torchrun(nproc: int, argv: list[str]) -> int:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="override a preset setting, e.g. --set lr_g=1e-4 --set model.z_dim=32")
 @click.option("--threads", type=click.IntRange(1, 1024),
-              help="CPU threads, fixed (default: all this process may use, dropping to 1 while that trains faster "
-                   "beside other busy processes; fix it for bit-exact runs)")
+              help="CPU threads (default: all this process may use; under --nproc, shared out among the ranks)")
+@click.option("--adapt-threads", is_flag=True,
+              help="drop to 1 thread while that trains faster beside other busy processes; faster under load, but "
+                   "the same seed no longer gives the same model (recorded in the run's config)")
 @device_option()
 @click.option("--quiet", is_flag=True, help="no progress line or epoch tables")
-@click.option("--nproc", type=click.IntRange(1, 256), help="processes on this machine: launches torchrun (DDP, "
-                                                           "gloo on CPU, nccl on CUDA)")
+@click.option("--nproc", type=click.IntRange(1, 256), help="processes on this machine (DDP: gloo on CPU, nccl on "
+                                                           "CUDA); the ranks' exit codes come back, and no rank "
+                                                           "outlives the launch")
 @click.pass_context
 def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: float | None, epochs: float | None,
           steps: int | None, out: Path | None, seed: int | None, resume: Path | None, overrides: tuple[str, ...],
-          threads: int | None, device: str, quiet: bool, nproc: int | None) -> int:
+          threads: int | None, adapt_threads: bool, device: str, quiet: bool, nproc: int | None) -> int:
     """Train a GAN: a preset plus overrides, or continue a run with --resume."""
-    from digitgan.runtime import cpu_count, set_threads
+    from digitgan.runtime import cpu_count, launch_env, set_threads
     from digitgan.training import prepare_run
     from digitgan.training import train as train_run
+    from digitgan.training.launch import launch
 
     if sum(value is not None for value in (minutes, epochs, steps)) > 1:
         raise click.UsageError("give one budget: --steps, --epochs or --minutes")
-    if nproc is not None and nproc > 1 and "WORLD_SIZE" not in os.environ:
-        return _launch_torchrun(nproc, (ctx.obj or {}).get("argv", sys.argv[1:]))
-    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    world, rank, _ = launch_env()
+    if nproc is not None and nproc > 1 and world == 1:
+        return launch(nproc, _arguments_for_ranks((ctx.obj or {}).get("argv", sys.argv[1:])))
     set_threads(threads or (max(1, cpu_count() // world) if world > 1 else None))
+    if adapt_threads:
+        overrides = (*overrides, "adapt_threads=true")
     plan = prepare_run(preset=preset, overrides=list(overrides), resume=resume, out=out, dataset=dataset, seed=seed,
                        steps=steps, epochs=epochs, minutes=minutes, world=world, rank=rank)
     try:
-        summary = train_run(plan.config, plan.run_dir, resume=plan.resume, device=device, quiet=quiet,
-                            adapt_threads=threads is None and world == 1)
+        summary = train_run(plan.config, plan.run_dir, resume=plan.resume, device=device, quiet=quiet)
     except TrainingDiverged as error:
         where = (f"the last good checkpoint {error.checkpoint} is intact (resume with "
                  f"`digitgan train --resume {plan.run_dir}`)") if error.checkpoint else "no checkpoint was written yet"

@@ -39,6 +39,34 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], step: int, keep: int) 
     return path
 
 
+def tensor_bytes(value: Any) -> int:
+    """Bytes of the tensors inside nested dicts/lists (a checkpoint's size, less pickling overhead)."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(tensor_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(tensor_bytes(v) for v in value)
+    return 0
+
+
+def space_warning(run_dir: Path, checkpoint_bytes: int, keep: int) -> str | None:
+    """A warning when the filesystem of run_dir cannot hold `keep` checkpoints of about `checkpoint_bytes` each
+    (plus the temporary file of the next one); None when it can, or when the free space is unknown."""
+    from digitgan.files import free_bytes
+
+    free = free_bytes(run_dir)
+    if free is None:
+        return None
+    existing = sum(p.stat().st_size for p in list_checkpoints(run_dir))  # rotated away as new ones arrive
+    need = (keep + 1) * checkpoint_bytes
+    if free + existing >= need:
+        return None
+    return (f"{run_dir} has {free / 2**20:.1f} MiB free, less than {keep} checkpoints of about "
+            f"{checkpoint_bytes / 2**20:.1f} MiB need ({need / 2**20:.1f} MiB with the next one's temporary file); "
+            "training will stop with a one-line error when the disk is full (lower keep_checkpoints or free space)")
+
+
 class UnusableCheckpoint(UserError):
     """A checkpoint file that cannot be resumed from; `reason` says why, without the path."""
 

@@ -1,16 +1,33 @@
-"""torch.distributed plumbing for `torchrun -m digitgan train` (DDP): gloo on CPU, nccl on CUDA.
+"""torch.distributed plumbing for DDP (`digitgan train --nproc K`, or `torchrun -m digitgan train`): gloo on CPU,
+nccl on CUDA.
 
-Without torchrun's environment (WORLD_SIZE unset or 1) everything here is a no-op, so the single-process
+Without a launcher's environment (WORLD_SIZE unset or 1) everything here is a no-op, so the single-process
 trainer stays exactly what it was.
+
+Ending a run without a deadlock. A gloo process group runs its collectives on worker threads; its destructor joins
+them while holding the GIL. A worker that drops the last reference to a finished collective destroys the tensors
+it holds there, and a tensor whose Python object died meanwhile needs the GIL to release that object: if the
+group is destroyed at that moment, each waits for the other forever (seen at the end of `--nproc 2` runs on a busy
+machine). Two rules rule it out: every tensor this module hands to a collective outlives the group (the reused
+buffers below; parameters and buffers of modules the trainer still holds), and `process_group()` ends the group
+explicitly in a fixed order: wait for every rank, release the DDP wrappers (their reducers hold the group) while
+the group is still registered, then destroy it — on every exit path, an exception included.
 """
 
 from __future__ import annotations
 
-import os
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from digitgan.runtime import launch_env
+
+# (length, device) -> the float64 tensor mean_and_any reduces in; kept for the life of the process (see above).
+_REDUCE_BUFFERS: dict[tuple[int, str], torch.Tensor] = {}
 
 
 @dataclass(frozen=True)
@@ -29,8 +46,7 @@ class Dist:
 
 
 def from_env() -> Dist:
-    return Dist(int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0")),
-                int(os.environ.get("LOCAL_RANK", "0")))
+    return Dist(*launch_env())
 
 
 def setup(info: Dist, device: torch.device) -> torch.device:
@@ -45,10 +61,40 @@ def setup(info: Dist, device: torch.device) -> torch.device:
     return device
 
 
-def teardown(info: Dist) -> None:
-    if info.active and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+@contextmanager
+def process_group(info: Dist, device: torch.device) -> Iterator[tuple[torch.device, list[Callable[[], None]]]]:
+    """Join the process group for the block; yields (this rank's device, releases). Append to `releases` what
+    holds the group (e.g. a callback that drops the DDP wrappers); they run before the group is destroyed.
+
+    On a normal exit every rank waits for the others (all collectives done) first; on an exception it does not
+    wait (the others may never get there): destroying the group closes this rank's connections, so the peers'
+    pending collectives fail at once instead of waiting out their timeout."""
+    device = setup(info, device)
+    releases: list[Callable[[], None]] = []
+    clean = False
+    try:
+        yield device, releases
+        clean = True
+    finally:
+        teardown(info, releases, clean)
+
+
+def teardown(info: Dist, releases: list[Callable[[], None]] | None = None, clean: bool = True) -> None:
+    """End the process group in the order that cannot deadlock (module docstring)."""
+    if not (info.active and dist.is_initialized()):
+        return
+    try:
+        if clean:
+            dist.barrier()
+    finally:
+        for release in releases or []:
+            release()
+        gc.collect()  # reducers caught in reference cycles drop the group now, while it is still registered
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - on the error path the group may be broken; the first error is the one to see
+            if clean:
+                raise
 
 
 def mean_and_any(values: list[float], flags: list[bool], device: torch.device, info: Dist) -> tuple[list[float],
@@ -56,7 +102,11 @@ def mean_and_any(values: list[float], flags: list[bool], device: torch.device, i
     """Average `values` and OR `flags` over all ranks in one all-reduce (identity without DDP)."""
     if not info.active:
         return values, flags
-    packed = torch.tensor([*values, *(float(f) for f in flags)], dtype=torch.float64, device=device)
+    key = (len(values) + len(flags), str(device))
+    packed = _REDUCE_BUFFERS.get(key)
+    if packed is None:
+        packed = _REDUCE_BUFFERS[key] = torch.zeros(key[0], dtype=torch.float64, device=device)
+    packed.copy_(torch.tensor([*values, *(float(f) for f in flags)], dtype=torch.float64))
     dist.all_reduce(packed)
     values_out = (packed[:len(values)] / info.world).tolist()
     return values_out, [bool(v > 0) for v in packed[len(values):].tolist()]

@@ -122,14 +122,13 @@ def _start_state(config: RunConfig, num_images: int, device: torch.device, resum
 
 
 def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device: str = "auto",
-          quiet: bool = False, step_callback: Callable[[TrainState], None] | None = None,
-          adapt_threads: bool = False) -> dict[str, Any]:
+          quiet: bool = False, step_callback: Callable[[TrainState], None] | None = None) -> dict[str, Any]:
     """Train (or resume) a run in run_dir. Returns the summary. Raises TrainingDiverged / UserError.
 
     resume: a run directory or checkpoint file (its newest loadable checkpoint), or (path, contents) already
     loaded by training.run.prepare_run. step_callback(state) runs after every step (tests use it).
-    adapt_threads: let a runtime.ThreadGovernor move between all threads and one as other load comes and goes
-    (CPU, one process only); the results then depend on when it switches, so bit-exact runs fix the threads.
+    The thread count stays what the caller set (runtime.set_threads) unless config.train.adapt_threads asks the
+    runtime.ThreadGovernor to adapt it (CPU, one process only; runs then no longer repeat exactly).
     """
     dist_info = distributed.from_env()
     train_set = load_dataset(config.train.dataset, "train")
@@ -138,7 +137,7 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
         if dist_info.main:  # one owner per run directory; only rank 0 writes
             stack.enter_context(RunLock(run_dir))
             write_json(run_dir / "config.json", config.to_dict())
-        torch_device = distributed.setup(dist_info, pick_device(device))
+        torch_device, releases = stack.enter_context(distributed.process_group(dist_info, pick_device(device)))
         try:
             test_set = load_dataset(config.train.dataset, "test")
             test_data = (torch.from_numpy(test_set.images).to(torch_device),
@@ -149,12 +148,13 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
         labels = torch.from_numpy(train_set.labels).to(torch_device)
         evaluator = _light_evaluator(config, dist_info.main)
         state, source = _start_state(config, len(images), torch_device, resume, dist_info)
+        releases.append(lambda: _unwrap(state))
         objective = objective_for(config)
         recorder = Recorder(config, objective, run_dir, state, len(images), dist_info.main, quiet, source, test_data,
                             evaluator)
         stack.callback(recorder.close)
         stop = stack.enter_context(StopSignals(recorder.note))
-        adapting = adapt_threads and torch_device.type == "cpu" and not dist_info.active
+        adapting = config.train.adapt_threads and torch_device.type == "cpu" and not dist_info.active
         governor = ThreadGovernor(torch.get_num_threads() if adapting else 1)  # 1: never switches
         while True:
             _, (done,) = distributed.mean_and_any([], [recorder.budget_reached(state) or stop.requested],
@@ -177,8 +177,12 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
                 step_callback(state)
             recorder.tick(state, metrics, epoch_before)
         summary = recorder.finish(state, "interrupted" if stop.requested else "finished", dist_info.world)
-    distributed.teardown(dist_info)
     return summary
+
+
+def _unwrap(state: TrainState) -> None:
+    """Drop the DDP wrappers (and with them their reducers' hold on the process group)."""
+    state.g_train = state.d_train = None
 
 
 def _agree(metrics: dict[str, Any], state: TrainState, device: torch.device,

@@ -8,6 +8,7 @@ budgets in minutes and the images/s figure count training only.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from digitgan.files import save_png, write_json
 from digitgan.models import one_hot
 from digitgan.sampling import GRID_SEED, class_grid, from_uint8, make_grid, to_uint8
 from digitgan.training.autoencoder import reconstructions
-from digitgan.training.checkpoints import save_checkpoint
+from digitgan.training.checkpoints import save_checkpoint, space_warning, tensor_bytes
 from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
 from digitgan.training.state import TrainState, all_finite, standing_statistics, state_to_dict
 
@@ -58,6 +59,14 @@ class Clock:
             self.paused_at = None
 
 
+def checkpoint_size(state: TrainState, config: RunConfig) -> int:
+    """About the bytes of one checkpoint, also before the first step: Adam's two moments per parameter appear
+    only then, so they are counted from the parameters that have none yet."""
+    pending = sum(2 * p.numel() * p.element_size() for optimizer in (state.g_opt, state.d_opt)
+                  for group in optimizer.param_groups for p in group["params"] if p not in optimizer.state)
+    return tensor_bytes(state_to_dict(state, config)) + pending
+
+
 class Recorder:
     """The run's periodic work. `tick` after every step; `finish` once at the end.
 
@@ -77,6 +86,10 @@ class Recorder:
         self.last_good = resumed_from
         self.step_start, self.images_start = state.step, state.images_seen
         self.epoch_rows: list[dict[str, Any]] = []
+        if main and config.train.checkpoint_every:
+            warning = space_warning(run_dir, checkpoint_size(state, config), config.train.keep_checkpoints)
+            if warning:
+                print(f"digitgan: warning: {warning}", file=sys.stderr, flush=True)
         self.epoch_started = time.monotonic()
 
     def budget_reached(self, state: TrainState) -> bool:

@@ -1,33 +1,48 @@
-"""DDP on CPU (gloo, loopback): 2 processes on tiny data, identical weights, one writer, resume across sizes."""
+"""DDP on CPU (gloo, loopback): 2 processes on tiny data, identical weights, one writer, resume across sizes; runs
+that always end (exit codes through the launcher, an exception on every rank, launches beside a busy process)."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
+import pytest
 import torch
 
-from digitgan.training.checkpoints import load_resumable
+from digitgan.training.checkpoints import list_checkpoints, load_resumable
 from digitgan.training.history import read_history
-from tests.conftest import run_cli, tiny_config
+from tests.conftest import BIN_DIR, competing_process, kill_group, run_cli, run_group, tiny_config
+
+TINY = ["--set", "z_dim=8", "--set", "g_base=8", "--set", "batch_size=8", "--set", "g_stages=[[8,4,2],[8,4,2]]",
+        "--set", "d_stages=[[8,4,2],[8,4,2]]", "--quiet"]
 
 
 def torchrun(nproc, *args, timeout=300):
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    return run_group(command, timeout=timeout)
 
 
 def worker(tmp_path, tiny_npz, nproc, steps, resume):
+    """One torchrun launch of tests/training/ddp_worker.py, within a time limit (the whole group killed after)."""
     config = tiny_config(dataset=str(tiny_npz), checkpoint_every=0)
     (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
     (tmp_path / "dumps").mkdir(exist_ok=True)
     result = torchrun(nproc, "tests/training/ddp_worker.py", str(tmp_path / "config.json"), str(tmp_path / "run"),
-                      str(tmp_path / "dumps"), str(steps), "resume" if resume else "new")
+                      str(tmp_path / "dumps"), str(steps), "resume" if resume else "new", timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     return [torch.load(tmp_path / "dumps" / f"rank{rank}-world{nproc}-step{steps}.pt", weights_only=True)
             for rank in range(nproc)]
 
 
 def test_two_ranks_identical_weights_one_writer_and_resume_across_world_sizes(tmp_path, tiny_npz):
+    """Through torchrun and train() called directly; beside a busy process, where the exit deadlock appeared (a
+    rank stuck in the gloo group's destructor: digitgan/training/distributed.py says why)."""
+    with competing_process():
+        ranks_through_sizes(tmp_path, tiny_npz)
+
+
+def ranks_through_sizes(tmp_path, tiny_npz):
     ranks = worker(tmp_path, tiny_npz, 2, 6, resume=False)
     for side in ("g", "d"):
         for name, tensor in ranks[0][side].items():
@@ -51,16 +66,60 @@ def test_two_ranks_identical_weights_one_writer_and_resume_across_world_sizes(tm
     assert load_resumable(tmp_path / "run")[1]["images_seen"] == 6 * 16 + 3 * 8 + 3 * 16
 
 
-def test_cli_nproc_launches_torchrun(tmp_path, tiny_npz):
-    result = run_cli("train", "--nproc", "2", "--dataset", str(tiny_npz), "--steps", "4", "--out",
-                     str(tmp_path / "run"), "--set", "z_dim=8", "--set", "g_base=8", "--set", "batch_size=8",
-                     "--set", "g_stages=[[8,4,2],[8,4,2]]", "--set", "d_stages=[[8,4,2],[8,4,2]]", "--quiet")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "DDP: 2 processes, global batch 16" in result.stdout
-    assert load_resumable(tmp_path / "run")[1]["images_seen"] == 4 * 16
-
-
-def test_ddp_refuses_what_it_cannot_do(tmp_path, tiny_npz):
+def test_ddp_user_error_is_one_line_and_exit_2(tmp_path, tiny_npz):
     result = run_cli("train", "--nproc", "2", "--dataset", str(tiny_npz), "--steps", "2", "--out",
-                     str(tmp_path / "run"), "--set", "r1_gamma=1.0", "--set", "batch_size=8", "--quiet")
-    assert result.returncode != 0 and "double backward" in result.stderr
+                     str(tmp_path / "run"), "--set", "r1_gamma=1.0", "--set", "batch_size=8", "--quiet", timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("digitgan: error:") and "double backward" in lines[0]
+
+
+def test_ddp_divergence_ends_every_rank_with_exit_3(tmp_path, tiny_npz):
+    config = tiny_config(dataset=str(tiny_npz), checkpoint_every=0, steps=50)
+    (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
+    launcher = ("import sys; from digitgan.training.launch import Launch; sys.exit(Launch(2, [sys.executable, "
+                f"'tests/training/ddp_worker.py', {str(tmp_path / 'config.json')!r}, {str(tmp_path / 'run')!r}, "
+                f"{str(tmp_path)!r}, '50', 'poison']).run())")
+    result = run_group([sys.executable, "-c", launcher], timeout=120)
+    assert result.returncode == 3, result.stderr[-3000:]
+
+
+def test_ddp_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path, tiny_npz):
+    command = [str(BIN_DIR / "digitgan"), "train", "--nproc", "2", "--dataset", str(tiny_npz), "--steps", "1000000",
+               "--out", str(tmp_path / "run"), *TINY]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        history = tmp_path / "run" / "history.jsonl"
+        while not (history.exists() and any(r["kind"] == "log" for r in read_history(history))):
+            assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1][-3000:]
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)  # what the terminal sends to the launcher on Ctrl-C
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        kill_group(process.pid)
+    assert process.returncode == 130, stderr[-3000:]
+    assert list_checkpoints(tmp_path / "run") and json.loads(
+        (tmp_path / "run" / "summary.json").read_text())["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("launches", [3])
+def test_launches_beside_a_busy_process_always_end(tmp_path, tiny_npz, launches):
+    """The exit deadlock showed up under load: several launches in a row beside a competing 2-thread process,
+    each within a time limit, then the resume-across-world-sizes path (2 -> 1 -> 2 processes)."""
+    run = tmp_path / "run"
+    common = ["--dataset", str(tiny_npz), *TINY]
+    with competing_process():
+        for index in range(launches):
+            target = run.parent / f"run{index}"
+            result = run_cli("train", "--nproc", "2", "--steps", "4", "--out", str(target), *common, timeout=90)
+            assert result.returncode == 0, f"launch {index}: {result.stderr[-2000:]}"
+            assert "DDP: 2 processes, global batch 16" in result.stdout
+            assert load_resumable(target)[1]["images_seen"] == 4 * 16
+        source = run.parent / "run0"
+        result = run_cli("train", "--resume", str(source), "--steps", "6", "--quiet", timeout=90)  # 2 -> 1
+        assert result.returncode == 0, result.stderr[-2000:]
+        result = run_cli("train", "--nproc", "2", "--resume", str(source), "--steps", "8", "--quiet", timeout=90)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert load_resumable(source)[1]["images_seen"] == 4 * 16 + 2 * 8 + 2 * 16

@@ -1,0 +1,125 @@
+"""`digitgan train --nproc K`: run K ranks of `digitgan train` on this machine and see every one of them end.
+
+What torchrun does for one machine (the rendezvous store, each rank's environment), plus what a user of the
+command expects from it:
+- the ranks' own exit codes come back (2 a user error, 3 divergence, 130 interrupted), not a launcher traceback;
+- when one rank fails, the others are asked to stop (SIGTERM: a clean checkpoint where they can) and killed if
+  they have not ended within `grace` seconds; when one rank has finished, the others get `exit_wait` seconds to
+  finish too, then they are killed and the launch fails with a line that says so — nothing is left behind;
+- Ctrl-C / SIGTERM reach every rank exactly once (the ranks run in their own process group, so the terminal's
+  SIGINT reaches only the launcher, which forwards it); a second Ctrl-C forwards a second one (abort);
+- a rank dies with its launcher (Linux: PR_SET_PDEATHSIG), so even `kill -9` of the launcher leaves no orphan.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from digitgan.runtime import cpu_count
+
+GRACE_SECONDS = 30.0
+EXIT_WAIT_SECONDS = 120.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the launcher's own cleanup still ends the ranks
+        pass
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode  # killed by signal N -> 128 + N, as a shell says
+
+
+class Launch:
+    """The ranks of one launch. `run()` returns the exit code the user should see."""
+
+    def __init__(self, nproc: int, command: Sequence[str], grace: float = GRACE_SECONDS,
+                 exit_wait: float = EXIT_WAIT_SECONDS, note: Callable[[str], None] | None = None) -> None:
+        """command: what each rank runs (e.g. [python, -m, digitgan, train, ...]), with the rank's environment."""
+        self.nproc, self.command, self.grace, self.exit_wait = nproc, list(command), grace, exit_wait
+        self.note = note or (lambda text: print(f"digitgan: {text}", file=sys.stderr, flush=True))
+        self.processes: list[subprocess.Popen] = []
+        self.interrupts = 0
+
+    def _environment(self, port: int, rank: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.setdefault("OMP_NUM_THREADS", str(max(1, cpu_count() // self.nproc)))
+        env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(self.nproc),
+                   LOCAL_WORLD_SIZE=str(self.nproc), RANK=str(rank), LOCAL_RANK=str(rank), GROUP_RANK="0",
+                   TORCHELASTIC_USE_AGENT_STORE="True")  # every rank is a client of the launcher's store
+        return env
+
+    def _forward(self, signum: int, frame: FrameType | None) -> None:
+        self.interrupts += 1
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    def _end_all(self, why: str) -> None:
+        """SIGTERM to the ranks still running (a clean stop where they can), SIGKILL to those still there after the
+        grace period. Quiet when they stop: the rank that failed has said why."""
+        running = [p for p in self.processes if p.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
+        for process in running:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.note(f"{why}; rank {self.processes.index(process)} did not stop within {self.grace:.0f} s "
+                          "of SIGTERM and was killed")
+                process.kill()
+                process.wait()
+
+    def run(self) -> int:
+        from torch.distributed import TCPStore
+
+        store = TCPStore("127.0.0.1", 0, None, True, wait_for_workers=False)  # port 0: the system picks a free one
+        previous = {s: signal.signal(s, self._forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for rank in range(self.nproc):
+                self.processes.append(subprocess.Popen(self.command, env=self._environment(store.port, rank),
+                                                       start_new_session=True, preexec_fn=_die_with_parent))
+            return self._watch()
+        finally:
+            self._end_all("the launch is ending")
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            del store
+
+    def _watch(self) -> int:
+        first_finished: float | None = None
+        while True:
+            codes = [p.poll() for p in self.processes]
+            failed = [(rank, code) for rank, code in enumerate(codes) if code not in (None, 0)]
+            if failed:
+                rank, code = failed[0]
+                if any(c is None for c in codes):
+                    self._end_all(f"rank {rank} exited with code {_exit_code(code)}")
+                return 130 if self.interrupts and _exit_code(code) in (130, 128 + signal.SIGTERM) else _exit_code(code)
+            if all(code == 0 for code in codes):
+                return 0
+            if first_finished is None and 0 in codes:
+                first_finished = time.monotonic()
+            if first_finished is not None and time.monotonic() - first_finished > self.exit_wait:
+                stuck = [rank for rank, code in enumerate(codes) if code is None]
+                self.note(f"rank(s) {', '.join(map(str, stuck))} did not end within {self.exit_wait:.0f} s of another "
+                          "rank finishing; ending them")
+                self._end_all("a rank hung at exit")
+                return 1
+            time.sleep(0.05)
+
+
+def launch(nproc: int, args: Sequence[str]) -> int:
+    """Run `digitgan train ARGS` as `nproc` DDP ranks on this machine; returns the exit code (see Launch)."""
+    return Launch(nproc, [sys.executable, "-m", "digitgan", "train", *args]).run()
