@@ -75,7 +75,7 @@ pretrained: setup data
 		--out runs/pretrained --quiet
 	$(BIN)/digitgan evaluate runs/pretrained --seed 0 --cas
 	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/pretrained/
-	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md digitgan/pretrained/
+	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md runs/pretrained/model/README.md digitgan/pretrained/
 
 # Speed, memory and time-to-quality on this machine; writes benchmarks/results.json + RESULTS.md.
 BENCH_ARGS ?=

@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
-from digitgan.config import RunConfig, load_preset
+from digitgan.config import RunConfig, load_preset, with_settings
 from digitgan.data import load_dataset
 from digitgan.models.thin_conv import ThinConv2d
-from digitgan.training.objective import Objective
-from digitgan.training.state import TrainState, build_state, use_channels_last
+from digitgan.training.objective import objective_for
+from digitgan.training.state import TrainState, build_state, start_state
 from digitgan.training.step import train_step
 
 HERE = Path(__file__).resolve().parent
@@ -89,15 +89,13 @@ def tensors(count: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def apply_changes(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
-    """A checked copy of `config` with settings changed by bare name (model or train)."""
-    data = config.to_dict()
-    for key, value in changes.items():
-        data["model" if key in data["model"] else "train"][key] = value
-    return RunConfig.from_dict(data)
+    """A checked copy of `config` with settings changed by name, by the same rule as `--set` (config.with_settings)."""
+    return with_settings(config, changes)
 
 
 def step(state: TrainState, config: RunConfig, images: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
-    return train_step(state, config, Objective(config), images, labels)
+    """One training step as the trainer runs it (training.step.train_step with the run's objective)."""
+    return train_step(state, config, objective_for(config), images, labels)
 
 
 def step_flops(config: RunConfig, images: torch.Tensor, labels: torch.Tensor) -> float:
@@ -123,15 +121,15 @@ def prepare(preset: str, images: torch.Tensor, labels: torch.Tensor, changes: di
             thin_convs: bool = True) -> tuple[TrainState, RunConfig]:
     """A training state for `preset` set up as `digitgan train` does, or with one lever changed; warmed up."""
     config = apply_changes(load_preset(preset), changes or {})
-    state = build_state(config, len(images), torch.device("cpu"))
+    # the trainer's own setup (training.state.start_state); the channels_last lever measures the state without it
+    cpu = torch.device("cpu")
+    state = start_state(config, len(images), cpu) if channels_last else build_state(config, len(images), cpu)
     if not thin_convs:
         plain_convs(state.generator)
         plain_convs(state.discriminator)
     if compile_models:  # inductor on CPU; the warm-up steps below pay the compilation
         state.generator = torch.compile(state.generator)
         state.discriminator = torch.compile(state.discriminator)
-    if channels_last:  # as `digitgan train` does
-        use_channels_last(state)
     if not fused_adam:  # the trainer's optimizers are fused; the lever measures the per-tensor (foreach) kind
         t = config.train
         state.g_opt = torch.optim.Adam(state.generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))

@@ -12,6 +12,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   gpu             on CUDA (when torch sees a GPU): training images/s for fast + faithful presets, sampling rate
   serve           a bounded load test of the HTTP API on loopback (2,000 requests, 32 concurrent)
   load            training and sampling beside other busy processes, per OpenMP waiting setting
+  onnx            the shipped model through onnxruntime beside PyTorch, at batch 1 and 1024
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine.
@@ -31,7 +32,7 @@ import torch
 
 from benchmarks.common import ALL_PRESETS, HERE, Context, cpu_model, matmul_peak, tensors
 from benchmarks.report import render
-from benchmarks.sections import distribution, gpu, levers, load, quality, sampling, serve, throughput
+from benchmarks.sections import distribution, gpu, levers, load, onnx, quality, sampling, serve, throughput
 from digitgan.files import write_json, write_text
 from digitgan.runtime import tune_allocator
 
@@ -39,6 +40,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "throughput": throughput.run, "memory": throughput.run_memory, "sampling": sampling.run,
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
+    "onnx": onnx.run,
     "distribution": distribution.run,
 }
 

@@ -2,7 +2,8 @@
 
 A preset file has two tables, [model] (what is exported with the generator) and [train] (how it learns).
 Every field carries its own bounds (a range, a registry of choices, a list shape); `RunConfig.from_dict` checks
-every value against them, and against the registries of models and losses, before anything is loaded or built,
+every value against them, and against the names of models and losses (digitgan/choices.py: config imports nothing
+above it), before anything is loaded or built,
 so a bad preset, override, checkpoint or model folder is one clear error naming the key, the value and what is
 allowed.
 """
@@ -16,12 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from digitgan.choices import MAX_PARAMETERS as MAX_PARAMETERS  # re-exported: the limit every config obeys
+from digitgan.choices import registries
 from digitgan.errors import UserError
 
 MAX_WIDTH = 4096          # channels / embedding widths
 MAX_DENSE = 16384         # hidden units of a dense layer
 MAX_LAYERS = 8            # stages or dense layers per network
-MAX_PARAMETERS = 100_000_000  # per network: 400 MB of float32 weights, 1.2 GB more for Adam
 
 
 def _int(default: int, low: int, high: int) -> Any:
@@ -134,11 +136,11 @@ class RunConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], check_model: bool = True) -> RunConfig:
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         """Build and check a config from plain values (a preset's tables, a checkpoint's or model folder's JSON).
 
-        Raises UserError naming the first bad key. check_model: also build G and D shapes-only to check that
-        they fit together and stay within MAX_PARAMETERS.
+        Raises UserError naming the first bad key. Whether G and D fit together and stay within MAX_PARAMETERS
+        is checked by the code that builds them (models.check_buildable), before it builds anything.
         """
         if not isinstance(data, dict):
             raise UserError(f"a run configuration must be a table of settings, got {type(data).__name__}")
@@ -147,22 +149,10 @@ class RunConfig:
             raise UserError(f"preset: {preset!r} must be a name")
         config = cls(preset=preset, model=_fill(ModelConfig, data.get("model", {}), "model"),
                      train=_fill(TrainConfig, data.get("train", {}), "train"))
-        if check_model:
-            from digitgan.models import check_buildable  # models import nothing from here at run time
-
-            check_buildable(config.model)
         return config
 
 
 # --- checking values ----------------------------------------------------------------------------------------
-
-def registries() -> dict[str, tuple[str, ...]]:
-    """Allowed names of every choice field, read from the registries that define them."""
-    from digitgan.models import CHOICES
-    from digitgan.training.objective import LOSSES
-
-    return {**{name: tuple(registry) for name, registry in CHOICES.items()}, "loss": tuple(LOSSES)}
-
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
@@ -249,6 +239,15 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("digitgan.presets").iterdir() if p.name.endswith(".toml"))
 
 
+def preset_descriptions() -> dict[str, str]:
+    """name -> the `description` its TOML gives (what `digitgan presets`, `--preset` help and README show)."""
+    found = {}
+    for name in preset_names():
+        data = tomllib.loads((resources.files("digitgan.presets") / f"{name}.toml").read_text())
+        found[name] = " ".join(str(data.get("description", "")).split())
+    return found
+
+
 def load_preset(name: str) -> RunConfig:
     """A shipped preset by name, or a TOML file path; checked."""
     path = Path(name)
@@ -306,8 +305,18 @@ def apply_overrides(config: RunConfig, assignments: list[str]) -> RunConfig:
     return RunConfig.from_dict(data)
 
 
+def with_settings(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
+    """A checked copy of `config` with settings given by name (`model.x`, `train.x`, or a bare name unique to one
+    section, as `--set` takes them) set to already typed values."""
+    data = config.to_dict()
+    for key, value in changes.items():
+        section, name = setting_section(config, key)
+        data[section][name] = value
+    return RunConfig.from_dict(data)
+
+
 def with_train(config: RunConfig, **changes: Any) -> RunConfig:
     """A copy of `config` with train settings changed, checked."""
     data = config.to_dict()
     data["train"].update(changes)
-    return RunConfig.from_dict(data, check_model=False)
+    return RunConfig.from_dict(data)

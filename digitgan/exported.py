@@ -1,4 +1,4 @@
-"""The exported model: RUN/model/config.json + generator.safetensors, all that sampling needs.
+"""The exported model: RUN/model/config.json + generator.safetensors, all that sampling needs (+ README.md, its card).
 
 Training writes it (the EMA generator) at the end of a run and on Ctrl-C; every command that draws digits loads
 it. The config is checked before anything is built, so a model folder from elsewhere with a bad or oversized
@@ -17,7 +17,8 @@ from safetensors.torch import load_file, save
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
 from digitgan.files import atomic_write, write_json
-from digitgan.models import Generator, build_generator, load_weights
+from digitgan.model_card import write_model_card
+from digitgan.models import Generator, build_generator, check_buildable, load_weights
 from digitgan.models.inference import for_inference
 
 MODEL_FORMAT = "digitgan-model-1"
@@ -25,10 +26,12 @@ WEIGHTS_FORMAT = "digitgan-generator-1"
 
 
 def export_model(model_dir: Path, generator: Generator, config: RunConfig, extra: dict[str, Any] | None = None) -> Path:
-    """Write config.json + generator.safetensors (each atomically) so that sampling needs no training state."""
+    """Write config.json + generator.safetensors (each atomically) so that sampling needs no training state, and
+    README.md, its model card (digitgan/model_card.py)."""
     tensors = {name: tensor.detach().to("cpu").contiguous() for name, tensor in generator.state_dict().items()}
     atomic_write(model_dir / "generator.safetensors", save(tensors, metadata={"format": WEIGHTS_FORMAT}))
     write_json(model_dir / "config.json", {"format": MODEL_FORMAT, **config.to_dict(), **(extra or {})})
+    write_model_card(model_dir, config, extra)
     return model_dir
 
 
@@ -70,6 +73,7 @@ def load_generator(target: Path, device: str | torch.device = "cpu",
     """
     model_dir = find_model_dir(target)
     config, raw = read_model_config(model_dir)
+    check_buildable(config.model)  # e.g. a folder whose config asks for a billion weights: refused before building
     generator = build_generator(config.model)
     weights = model_dir / "generator.safetensors"
     try:

@@ -43,6 +43,22 @@ def launch_env(environ: MutableMapping[str, str] | None = None) -> tuple[int, in
     return (int(environ.get("WORLD_SIZE", "1")), int(environ.get("RANK", "0")), int(environ.get("LOCAL_RANK", "0")))
 
 
+def pick_device(name: str):  # -> torch.device (torch is imported here, not at module level)
+    """The one device policy of every command: `auto` is CUDA when available, else the CPU; `cuda` without a CUDA
+    device is a UserError; anything else is refused."""
+    import torch
+
+    from digitgan.errors import UserError
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("no CUDA device is available (use the cpu, or let digitgan pick with auto)")
+    if name not in ("cpu", "cuda"):
+        raise UserError(f"unknown device '{name}'; choose auto, cpu or cuda")
+    return torch.device(name)
+
+
 def cpu_count() -> int:
     """CPUs this process may run on (its affinity mask), not the machine's total."""
     try:

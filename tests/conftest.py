@@ -10,10 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-import pytest
+from digitgan.runtime import apply_openmp_defaults
 
-from digitgan.data.idx import write_idx
+# The test process trains in-process too: give it the OpenMP waiting defaults every digitgan command starts with,
+# before torch loads, so that a busy machine (CI beside other jobs) does not make libgomp's long spinning ruinous.
+apply_openmp_defaults()
+
+import numpy as np  # noqa: E402 - after the OpenMP defaults, which must precede torch's start
+import pytest  # noqa: E402
+
+from digitgan.data.idx import write_idx  # noqa: E402
 
 BIN_DIR = Path(sys.executable).parent
 

@@ -14,8 +14,8 @@ import torch
 from digitgan.config import load_preset
 from digitgan.data import load_dataset
 from digitgan.runtime import tune_allocator
-from digitgan.training.objective import Objective
-from digitgan.training.state import build_state, use_channels_last
+from digitgan.training.objective import objective_for
+from digitgan.training.state import start_state
 from digitgan.training.step import train_step
 
 
@@ -26,9 +26,8 @@ def main(preset: str, steps: int, allocator: bool) -> dict:
     data = load_dataset("mnist", "train")
     images, labels = torch.from_numpy(data.images), torch.from_numpy(data.labels)
     config = load_preset(preset)
-    state = build_state(config, len(images), torch.device("cpu"))
-    use_channels_last(state)
-    objective = Objective(config)
+    state = start_state(config, len(images), torch.device("cpu"))  # as `digitgan train` sets it up
+    objective = objective_for(config)
     for _ in range(steps):
         train_step(state, config, objective, images, labels)
     peak_kib = int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))

@@ -12,7 +12,7 @@ import torch
 from benchmarks.common import QUALITY_PRESETS, Context, step
 from digitgan.config import load_preset
 from digitgan.models import one_hot, sample_noise
-from digitgan.training.state import build_state, use_channels_last
+from digitgan.training.state import start_state
 
 
 def _timed(function, repeats: int) -> float:  # noqa: ANN001 - a callable to time
@@ -41,8 +41,7 @@ def gpu(presets: list[str], seconds: float, images: torch.Tensor, labels: torch.
     on_device = images.to(device), labels.to(device)
     for preset in presets:
         config = load_preset(preset)
-        state = build_state(config, len(images), device)
-        use_channels_last(state)
+        state = start_state(config, len(images), device)  # as `digitgan train` sets it up
         for _ in range(5):
             step(state, config, *on_device)
         rates = []

@@ -16,6 +16,8 @@ from digitgan.cli.data import data
 from digitgan.cli.dream import dream
 from digitgan.cli.evaluate import compare, evaluate, evaluator
 from digitgan.cli.explore import clock, explain, export, intensity, interpolate, write
+from digitgan.cli.export_model import export_model
+from digitgan.cli.presets import presets
 from digitgan.cli.sample import sample
 from digitgan.cli.serve import serve
 from digitgan.cli.train import train
@@ -81,8 +83,8 @@ def cli() -> None:
     """Train, explore and evaluate class-conditional GANs on handwritten digits."""
 
 
-for command in (data, train, sample, write, interpolate, clock, intensity, explain, export, dream, serve, evaluate,
-                compare, evaluator):
+for command in (data, presets, train, sample, write, interpolate, clock, intensity, explain, export, export_model,
+                dream, serve, evaluate, compare, evaluator):
     cli.add_command(command)
 
 

@@ -30,15 +30,12 @@ from digitgan.cli.options import (
 def sample(run: str | None, digit: int | None, count: int | None, seed: int, out: Path, threads: int | None,
            device: str) -> int:
     """Draw digits from RUN (a run or model directory; default: the model shipped with digitgan) into a PNG."""
-    import torch
 
     from digitgan.files import save_png
+    from digitgan.runtime import pick_device
     from digitgan.sampling import class_grid, digit_grid
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise click.BadParameter("no CUDA device is available", param_hint="'--device'")
-    chosen = "cuda" if device != "cpu" and torch.cuda.is_available() else "cpu"
-    generator, config, _ = load_model(run, threads, device=chosen)
+    generator, config, _ = load_model(run, threads, device=pick_device(device).type)
     if digit is None:
         picture = class_grid(generator, config, count or 10, seed)
     else:

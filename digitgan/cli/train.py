@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from digitgan.cli.options import SEED_MAX, device_option
+from digitgan.cli.presets import preset_help
 from digitgan.errors import TrainingDiverged
 
 
@@ -25,8 +26,7 @@ def _arguments_for_ranks(argv: list[str]) -> list[str]:
 
 
 @click.command()
-@click.option("--preset", help="fast (default), keras-acgan, acgan, dcgan, simple-gan, writing-numbers, or a .toml "
-                               "file")
+@click.option("--preset", help=preset_help())
 @click.option("--dataset", help="mnist (default), fashion-mnist, or a path (see `digitgan data info`)")
 @click.option("--minutes", type=click.FloatRange(0, 1e9, min_open=True), help="wall-clock minutes for this "
                                                                                 "invocation")
@@ -52,7 +52,8 @@ def _arguments_for_ranks(argv: list[str]) -> list[str]:
 def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: float | None, epochs: float | None,
           steps: int | None, out: Path | None, seed: int | None, resume: Path | None, overrides: tuple[str, ...],
           threads: int | None, adapt_threads: bool, device: str, quiet: bool, nproc: int | None) -> int:
-    """Train a GAN: a preset plus overrides, or continue a run with --resume."""
+    """Train a model (a GAN, or an autoencoder: `digitgan presets` lists them): a preset plus overrides, or
+    continue a run with --resume."""
     from digitgan.runtime import cpu_count, launch_env, set_threads
     from digitgan.training import prepare_run
     from digitgan.training import train as train_run

@@ -241,6 +241,16 @@ def _load_fashion(split: str, directory: Path | None) -> Dataset:
     return load_idx_dir(directory, split, FASHION_NAMES, "fashion-mnist", FASHION_HINT)
 
 
+def class_names_of(dataset: str, num_classes: int) -> tuple[str, ...]:
+    """The class names a model trained on `dataset` draws, without loading it: mnist's digits, fashion-mnist's
+    garments, and "0".."C-1" for any other source."""
+    if dataset == "mnist":
+        return DIGIT_NAMES
+    if dataset == "fashion-mnist":
+        return FASHION_NAMES
+    return tuple(str(c) for c in range(num_classes))
+
+
 def load_dataset(source: str = "mnist", split: str = "train", auto_fetch: bool = True) -> Dataset:
     """Load a split ('train' or 'test') of a named data set or a path; see the module docstring."""
     if split not in SPLITS:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from digitgan.data import load_dataset
 from digitgan.evaluate.classifier import load_reference, predict, reference_name
 from digitgan.evaluate.metrics import fcd
 from digitgan.models import is_conditional, one_hot
@@ -20,9 +19,12 @@ class LightEvaluator:
     successive points of the curve differ only because the generator changed.
     """
 
-    def __init__(self, dataset: str, num_classes: int, n_per_class: int = 200, seed: int = 0) -> None:
+    def __init__(self, dataset: str, test_images: np.ndarray, num_classes: int, n_per_class: int = 200,
+                 seed: int = 0) -> None:
+        """dataset: the data set's name (which reference classifier); test_images: (N, 28, 28) uint8, its test split
+        as the trainer already holds it."""
         self.classifier, _ = load_reference(reference_name(dataset))
-        _, self.test_features = predict(self.classifier, load_dataset(dataset, "test").images)
+        _, self.test_features = predict(self.classifier, test_images)
         self.requested = np.repeat(np.arange(num_classes), n_per_class)
         self.label_vector = one_hot(torch.from_numpy(self.requested), num_classes)
         self.seed = seed

@@ -31,8 +31,9 @@ from digitgan.evaluate.metrics import (
     nearest_distances,
     precision_recall_density_coverage,
 )
-from digitgan.exported import load_generator
+from digitgan.exported import find_model_dir, load_generator
 from digitgan.files import pyplot, save_figure, save_png, write_json, write_text
+from digitgan.model_card import write_model_card
 from digitgan.models import is_conditional, one_hot
 from digitgan.sampling import generate, make_grid
 
@@ -120,7 +121,8 @@ def classification_accuracy_score(generator: torch.nn.Module, config: Any, test_
 def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = False, cas_n: int = 60000,
                  log=print) -> dict[str, Any]:  # noqa: ANN001 - a print-like function
     """Evaluate the exported generator of `run` (n_per_class samples of each class, from `seed`); writes
-    RUN/eval/{report.json, report.md, confusion.png, worst.png, row.png}."""
+    RUN/eval/{report.json, report.md, confusion.png, worst.png, row.png}, and rewrites the model folder's card
+    (README.md) with the figures."""
     if n_per_class < 10:
         raise UserError(f"an evaluation needs at least 10 samples per class, got {n_per_class}")
     generator, config, raw = load_generator(run)
@@ -136,8 +138,10 @@ def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = 
 
     about = {"run": str(run), "preset": config.preset, "step": raw.get("step"), "images_seen": raw.get("images_seen"),
              "n_per_class": n_per_class}
-    return evaluate_images(images, requested if conditional else None, config.train.dataset, classes, run / "eval",
-                           about, seed, cas_score if cas else None)
+    report = evaluate_images(images, requested if conditional else None, config.train.dataset, classes, run / "eval",
+                             about, seed, cas_score if cas else None)
+    write_model_card(find_model_dir(run), config, raw, report)  # the card now carries the figures
+    return report
 
 
 def evaluate_images(images: np.ndarray, requested: np.ndarray | None, dataset: str, num_classes: int, out: Path,

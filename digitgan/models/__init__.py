@@ -1,6 +1,7 @@
 """Model registry: build G and D from a ModelConfig; noise and label helpers shared by training and sampling.
 
-Every choice a ModelConfig names is a key of one registry here (`CHOICES`), which the config checks against.
+Every choice a ModelConfig names is a key of one registry here (`CHOICES`); the names themselves are declared in
+digitgan/choices.py (which the config checks against), and this module asserts at import that both agree.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from digitgan.choices import MAX_PARAMETERS, MODEL_CHOICES, check_registry
 from digitgan.errors import UserError
 from digitgan.models.conditioning import D_CONDITIONING, G_CONDITIONING
 from digitgan.models.discriminator import D_BODIES, D_NORMS, D_POOLS, Discriminator, Encoder
@@ -43,6 +45,11 @@ CHOICES: dict[str, dict] = {
 }
 
 
+check_registry("model", CHOICES, tuple(MODEL_CHOICES))
+for _name, _registry in CHOICES.items():
+    check_registry(f"model.{_name}", _registry, MODEL_CHOICES[_name])
+
+
 def build_generator(config: ModelConfig) -> Generator:
     return Generator(config)
 
@@ -70,8 +77,6 @@ def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 def check_buildable(config: ModelConfig) -> None:
     """Build G and D shapes-only (no memory) and run one sample through: UserError if they do not fit together,
     G does not draw (N, 1, 28, 28), or a network exceeds MAX_PARAMETERS."""
-    from digitgan.config import MAX_PARAMETERS
-
     try:
         with torch.device("meta"):
             generator, discriminator = Generator(config), build_discriminator(config)

@@ -76,13 +76,14 @@ class ThinConv2d(nn.Conv2d):
     """nn.Conv2d whose forward takes the matrix-product route when in_channels or out_channels is 1.
 
     Input (N, C, H, W) in any memory format; output as nn.Conv2d's, stored channels_last when out_channels > 1.
-    Other shapes (and dilation, groups, non-square kernels, stride > 1 with one output channel, non-CPU tensors)
-    use nn.Conv2d's forward.
+    Other shapes (and dilation, groups, non-square kernels, stride > 1 with one output channel, non-CPU tensors,
+    and tracing for an export) use nn.Conv2d's forward.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Measured on CPU only; on CUDA, cuDNN's own kernels are used.
-        if x.device.type != "cpu" or x.dim() != 4 or not _is_plain(self):
+        # Measured on CPU only; on CUDA, cuDNN's own kernels are used. An export (ONNX, tracing) records the plain
+        # convolution: the same function, as one standard operator rather than a custom one.
+        if x.device.type != "cpu" or x.dim() != 4 or not _is_plain(self) or torch.jit.is_tracing():
             return super().forward(x)
         kernel, stride, padding = self.kernel_size[0], self.stride[0], self.padding[0]
         if self.in_channels == 1 and x.requires_grad:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from digitgan.models import one_hot
-from digitgan.sampling import from_uint8
-from digitgan.training.state import ema_decay, ema_update, next_batch, set_learning_rates
+from digitgan.sampling import from_uint8, make_grid, to_uint8
+from digitgan.training.state import next_batch
 
 if TYPE_CHECKING:
     from digitgan.config import RunConfig
@@ -37,7 +38,7 @@ def kl_divergence(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tenso
 
 
 class AutoencoderObjective:
-    """The (variational) autoencoder's loss and step; the same interface as the GAN objective."""
+    """The (variational) autoencoder's loss and update: the same shape as the GAN objective (step.TrainingObjective)."""
 
     losses = ("loss",)
     rates: tuple[tuple[str, str], ...] = ()
@@ -63,15 +64,14 @@ class AutoencoderObjective:
         loss = reconstruction + self.kl_weight * kl
         return loss, {"loss": loss.item(), "reconstruction": reconstruction.item(), "kl": kl.item()}
 
-    def step(self, state: TrainState, config: RunConfig, images: torch.Tensor,
-             labels: torch.Tensor) -> dict[str, Any]:
-        """One update of encoder and decoder together (each with its optimizer), then the decoder's EMA."""
+    def update(self, state: TrainState, config: RunConfig, images: torch.Tensor,
+               labels: torch.Tensor) -> dict[str, Any]:
+        """One update of encoder and decoder together (each with its optimizer)."""
         t = config.train
-        if t.lr_half_life:
-            set_learning_rates(state, config)
         real, real_labels = next_batch(state, images, labels, t.batch_size)
-        encoder = state.d_train if state.d_train is not None else state.discriminator
-        decoder = state.g_train if state.g_train is not None else state.generator
+        # under DDP the gradient-carrying forwards go through the wrappers (state.d_train wraps the encoder)
+        encoder = state.d_train if state.d_train is not None else state.encoder
+        decoder = state.g_train if state.g_train is not None else state.decoder
         loss, metrics = self.loss(encoder, decoder, real, one_hot(real_labels, config.model.num_classes),
                                   state.noise_rng)
         state.g_opt.zero_grad(set_to_none=True)
@@ -80,16 +80,30 @@ class AutoencoderObjective:
         state.g_opt.step()
         state.d_opt.step()
         state.images_seen += t.batch_size * state.world
-        ema_update(state.ema, state.generator, ema_decay(config, state))
-        state.step += 1
         return metrics
+
+    def pictures(self, state: TrainState, config: RunConfig,
+                 test_data: tuple[torch.Tensor, torch.Tensor] | None) -> dict[str, np.ndarray]:
+        """reconstructions.png: rows of held-out digits (two of each class), each above what the autoencoder (its
+        decoder's EMA) makes of it."""
+        if test_data is None:
+            return {}
+        images, labels = test_data
+        classes = config.model.num_classes
+        chosen = torch.cat([torch.nonzero(labels == c).flatten()[:2] for c in range(classes)])
+        originals = from_uint8(images[chosen])
+        rebuilt = reconstructions(state.encoder, state.ema, originals, one_hot(labels[chosen], classes))
+        rows = [to_uint8(originals), to_uint8(rebuilt)]
+        half = len(chosen) // 2
+        return {"reconstructions.png": make_grid(np.concatenate([rows[0][:half], rows[1][:half], rows[0][half:],
+                                                                 rows[1][half:]]), columns=half)}
 
     @torch.no_grad()
     def held_out_losses(self, state: TrainState, config: RunConfig, images: torch.Tensor,
                         labels: torch.Tensor) -> dict[str, float]:
         """Losses on held-out images with z = the posterior mean, eval mode (no randomness at all)."""
         t = config.train
-        encoder, decoder = state.discriminator.eval(), state.generator.eval()
+        encoder, decoder = state.encoder.eval(), state.decoder.eval()
         sums: dict[str, float] = {}
         batches = max(1, min(t.test_batches, len(images) // t.batch_size))
         for index in range(batches):

@@ -22,26 +22,17 @@ from digitgan.config import RunConfig
 from digitgan.data import Dataset, load_dataset
 from digitgan.errors import MissingSplit, UserError
 from digitgan.files import write_json
-from digitgan.runtime import ThreadGovernor
+from digitgan.models import check_buildable
+from digitgan.runtime import ThreadGovernor, pick_device
 from digitgan.training import distributed
 from digitgan.training.checkpoints import load_resumable
 from digitgan.training.lock import RunLock
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.recorder import Recorder
-from digitgan.training.state import TrainState, build_state, restore_state, set_learning_rates, use_channels_last
-from digitgan.training.step import update_balance
+from digitgan.training.state import TrainState, start_state
+from digitgan.training.step import train_step, update_balance
 
 Resume = Path | tuple[Path, dict[str, Any]]  # a run or checkpoint path, or an already loaded (path, contents)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("no CUDA device is available (train on the cpu, or let digitgan pick with auto)")
-    if name not in ("cpu", "cuda"):
-        raise UserError(f"unknown device '{name}'; choose auto, cpu or cuda")
-    return torch.device(name)
 
 
 class StopSignals:
@@ -89,13 +80,17 @@ def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distribute
                         f"({t.batch_size * t.d_steps * dist_info.world})")
 
 
-def _light_evaluator(config: RunConfig, main: bool) -> Any | None:
+def _light_evaluator(config: RunConfig, main: bool, test_set: Dataset | None) -> Any | None:
     if not (config.train.eval_every and main):
         return None
     from digitgan.evaluate.light import LightEvaluator
 
+    if test_set is None:
+        print("digitgan: note: no light evaluation during training (the data set has no test split)", file=sys.stderr)
+        return None
     try:
-        return LightEvaluator(config.train.dataset, config.model.num_classes, seed=config.train.seed)
+        return LightEvaluator(config.train.dataset, test_set.images, config.model.num_classes,
+                              seed=config.train.seed)
     except UserError as error:  # e.g. a custom data set has no reference classifier
         print(f"digitgan: note: no light evaluation during training ({error})", file=sys.stderr)
         return None
@@ -104,13 +99,10 @@ def _light_evaluator(config: RunConfig, main: bool) -> Any | None:
 def _start_state(config: RunConfig, num_images: int, device: torch.device, resume: Resume | None,
                  dist_info: distributed.Dist) -> tuple[TrainState, Path | None]:
     """The state to train from (fresh, or restored from a checkpoint), wrapped for DDP when under torchrun."""
-    state = build_state(config, num_images, device)
-    source = None
+    source, saved = None, None
     if resume is not None:
         source, saved = resume if isinstance(resume, tuple) else load_resumable(resume, map_location=device)
-        restore_state(state, saved, source)
-        set_learning_rates(state, config)  # the optimizers' saved rates give way to this config's (a --set lr_g)
-    use_channels_last(state)
+    state = start_state(config, num_images, device, (source, saved) if source is not None else None)
     if dist_info.active:
         state.world, state.rank = dist_info.world, dist_info.rank
         if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams
@@ -130,6 +122,7 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
     The thread count stays what the caller set (runtime.set_threads) unless config.train.adapt_threads asks the
     runtime.ThreadGovernor to adapt it (CPU, one process only; runs then no longer repeat exactly).
     """
+    check_buildable(config.model)  # G and D fit together: checked here, before anything is written or built
     dist_info = distributed.from_env()
     train_set = load_dataset(config.train.dataset, "train")
     check_trainable(config, train_set, dist_info)
@@ -143,10 +136,10 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
             test_data = (torch.from_numpy(test_set.images).to(torch_device),
                          torch.from_numpy(test_set.labels).to(torch_device))
         except MissingSplit:
-            test_data = None  # a single-set source: the epoch table shows no held-out column
+            test_set, test_data = None, None  # a single-set source: the epoch table shows no held-out column
         images = torch.from_numpy(train_set.images).to(torch_device)
         labels = torch.from_numpy(train_set.labels).to(torch_device)
-        evaluator = _light_evaluator(config, dist_info.main)
+        evaluator = _light_evaluator(config, dist_info.main, test_set)
         state, source = _start_state(config, len(images), torch_device, resume, dist_info)
         releases.append(lambda: _unwrap(state))
         objective = objective_for(config)
@@ -162,7 +155,7 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
             if done:
                 break
             epoch_before, images_before, step_started = state.epoch, state.images_seen, time.perf_counter()
-            metrics = objective.step(state, config, images, labels)
+            metrics = train_step(state, config, objective, images, labels)
             threads = governor.record(time.perf_counter() - step_started, state.images_seen - images_before)
             if threads is not None:
                 recorder.event(state, "threads", threads=threads)

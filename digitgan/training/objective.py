@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
+from digitgan.choices import LOSS_NAMES, check_registry
 from digitgan.models import one_hot, sample_noise
 from digitgan.sampling import from_uint8
 from digitgan.training.autoencoder import AutoencoderObjective
+from digitgan.training.state import next_batch
 
 if TYPE_CHECKING:
     from digitgan.config import RunConfig
@@ -58,6 +60,7 @@ LOSSES: dict[str, AdversarialLoss] = {
     "lsgan": AdversarialLoss(_lsgan_d, lambda fake: 0.5 * ((fake - 1.0) ** 2).mean()),
     "wgan-gp": AdversarialLoss(_wgan_d, lambda fake: -fake.mean(), gradient_penalty=True),
 }
+check_registry("loss", LOSSES, LOSS_NAMES)
 
 
 def class_loss(class_logits: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
@@ -162,11 +165,13 @@ class Objective:
             loss = adversarial + self.aux_weight * class_loss(fake_class.float(), fake_vector)
         return loss, {"g_loss": loss.item(), "g_adv": adversarial.item()}
 
-    def step(self, state: TrainState, config: RunConfig, images: torch.Tensor,
-             labels: torch.Tensor) -> dict[str, Any]:
-        from digitgan.training.step import train_step
+    def update(self, state: TrainState, config: RunConfig, images: torch.Tensor,
+               labels: torch.Tensor) -> dict[str, Any]:
+        return gan_update(state, config, self, images, labels)
 
-        return train_step(state, config, self, images, labels)
+    def pictures(self, state: TrainState, config: RunConfig,
+                 test_data: tuple[torch.Tensor, torch.Tensor] | None) -> dict[str, Any]:
+        return {}
 
     @torch.no_grad()
     def held_out_losses(self, state: TrainState, config: RunConfig, images: torch.Tensor,
@@ -194,6 +199,64 @@ class Objective:
             sums["aux_loss"] += d_metrics.get("aux_loss", 0.0)
         G.train(), D.train()
         return {key: value / batches for key, value in sums.items()}
+
+
+def make_fakes(state: TrainState, config: RunConfig, count: int, with_grad: bool,
+               generator: torch.nn.Module, objective: Objective) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images (count,1,28,28), label vectors (count,C)) for random classes, from the run's noise stream."""
+    device = state.noise_rng.device  # the training device: build_state makes the noise stream there
+    z = sample_noise(count, config.model, state.noise_rng, device)
+    labels = torch.randint(0, config.model.num_classes, (count,), generator=state.noise_rng, device=device)
+    label_vector = one_hot(labels, config.model.num_classes)
+    with torch.set_grad_enabled(with_grad), objective.autocast(device):
+        return generator(z, label_vector), label_vector
+
+
+def _optimize(optimizer: torch.optim.Optimizer, loss: torch.Tensor, skip: bool) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    if not skip:
+        loss.backward()
+        optimizer.step()
+
+
+def gan_update(state: TrainState, config: RunConfig, objective: Objective, images: torch.Tensor,
+               labels: torch.Tensor) -> dict[str, Any]:
+    """d_steps updates of D, then one of G. D's phase never updates G (its fakes are detached or made without a
+    graph); G's phase freezes D's weights. Under DDP each side's gradient-carrying forward goes through its DDP
+    wrapper (state.g_train / state.d_train), which averages gradients across ranks in backward; forwards that need
+    no gradient use the module itself."""
+    t = config.train
+    G, D = state.generator, state.discriminator
+    paused = state.balance.paused if t.balance else ""
+    g_forward = state.g_train if state.g_train is not None and paused != "G" else G
+    d_forward = state.d_train if state.d_train is not None and paused != "D" else D
+    # One forward for real and fake together: under DDP one forward per backward is what the wrapper expects, and
+    # on one process larger products run faster. A D with BatchNorm keeps them apart (its statistics would mix).
+    joint = state.world > 1 or (t.d_joint_forward and config.model.d_norm != "batch")
+    g_batch = t.batch_size * t.g_batch_multiplier
+    shared = make_fakes(state, config, g_batch, True, g_forward, objective) if t.reuse_fake else None
+
+    D.requires_grad_(True)
+    for _ in range(t.d_steps):
+        real, real_labels = next_batch(state, images, labels, t.batch_size)
+        real_vector = one_hot(real_labels, config.model.num_classes)
+        if shared is not None:
+            fake, fake_vector = shared[0][:t.batch_size].detach(), shared[1][:t.batch_size]
+        else:
+            fake, fake_vector = make_fakes(state, config, t.batch_size, False, G, objective)
+        real.requires_grad_(objective.needs_real_gradient)
+        d_loss, metrics = objective.discriminator_loss(d_forward if joint else D, real, real_vector, fake,
+                                                       fake_vector, joint)
+        _optimize(state.d_opt, d_loss, skip=paused == "D")
+        state.images_seen += t.batch_size * state.world
+
+    D.requires_grad_(False)  # G's phase: D's weights get no gradient
+    fake, fake_vector = shared if shared is not None else make_fakes(state, config, g_batch, True, g_forward,
+                                                                     objective)
+    g_loss, g_metrics = objective.generator_loss(D, fake, fake_vector)
+    _optimize(state.g_opt, g_loss, skip=paused == "G")
+    D.requires_grad_(True)
+    return {**metrics, **g_metrics, "paused": paused}
 
 
 def objective_for(config: RunConfig) -> Objective | AutoencoderObjective:

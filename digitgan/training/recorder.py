@@ -15,19 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from digitgan.config import RunConfig
 from digitgan.errors import TrainingDiverged
 from digitgan.exported import export_model
 from digitgan.files import save_png, write_json
-from digitgan.models import one_hot
-from digitgan.sampling import GRID_SEED, class_grid, from_uint8, make_grid, to_uint8
-from digitgan.training.autoencoder import reconstructions
+from digitgan.sampling import GRID_SEED, class_grid
 from digitgan.training.checkpoints import save_checkpoint, space_warning, tensor_bytes
 from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
 from digitgan.training.state import TrainState, all_finite, standing_statistics, state_to_dict
+from digitgan.training.step import TrainingObjective
 
 
 class Clock:
@@ -73,8 +71,8 @@ class Recorder:
     Only the main process (rank 0) writes files; other ranks keep a clock and do nothing else.
     """
 
-    def __init__(self, config: RunConfig, objective: Any, run_dir: Path, state: TrainState, num_images: int,
-                 main: bool, quiet: bool, resumed_from: Path | None,
+    def __init__(self, config: RunConfig, objective: TrainingObjective, run_dir: Path, state: TrainState,
+                 num_images: int, main: bool, quiet: bool, resumed_from: Path | None,
                  test_data: tuple[torch.Tensor, torch.Tensor] | None, evaluator: Any | None) -> None:
         self.config, self.objective, self.run_dir, self.num_images = config, objective, run_dir, num_images
         self.main = main
@@ -162,22 +160,8 @@ class Recorder:
         picture = class_grid(sampler or self.sampler(state), self.config, per_class=10, seed=GRID_SEED,
                              noise_per_column=True)
         save_png(self.run_dir / "samples" / name, picture, scale=2)
-        if self.config.model.kind != "gan" and self.test_data is not None:
-            self.save_reconstructions(state)
-
-    def save_reconstructions(self, state: TrainState) -> None:
-        """samples/reconstructions.png: rows of held-out digits (two of each class), each above what the
-        autoencoder makes of it."""
-        images, labels = self.test_data
-        classes = self.config.model.num_classes
-        chosen = torch.cat([torch.nonzero(labels == c).flatten()[:2] for c in range(classes)])
-        originals = from_uint8(images[chosen])
-        rebuilt = reconstructions(state.discriminator, state.ema, originals, one_hot(labels[chosen], classes))
-        rows = [to_uint8(originals), to_uint8(rebuilt)]
-        half = len(chosen) // 2
-        picture = make_grid(np.concatenate([rows[0][:half], rows[1][:half], rows[0][half:], rows[1][half:]]),
-                            columns=half)
-        save_png(self.run_dir / "samples" / "reconstructions.png", picture, scale=2)
+        for file_name, extra in self.objective.pictures(state, self.config, self.test_data).items():
+            save_png(self.run_dir / "samples" / file_name, extra, scale=2)
 
     def checkpoint(self, state: TrainState) -> Path:
         self.check_weights(state)

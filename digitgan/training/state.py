@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,15 @@ import torch
 from digitgan.config import RunConfig
 from digitgan.models import build_discriminator, build_generator, load_weights, one_hot, sample_noise
 from digitgan.sampling import from_uint8
+
+
+@dataclass
+class Balance:
+    """The `balance` option's running averages of D's (per term) and G's adversarial losses, and the side it has
+    paused: "" (none), "D" or "G"."""
+    d_avg: float | None = None
+    g_avg: float | None = None
+    paused: str = ""
 
 
 @dataclass
@@ -40,7 +49,16 @@ class TrainState:
     rank: int = 0
     g_train: torch.nn.Module | None = None  # the modules the gradient forwards go through (DDP wrappers)
     d_train: torch.nn.Module | None = None
-    balance: dict[str, Any] = field(default_factory=lambda: {"d_avg": None, "g_avg": None, "paused": ""})
+    balance: Balance = field(default_factory=Balance)
+
+    # An autoencoder's encoder sits where D sits and its decoder is the generator (what is exported and drawn).
+    @property
+    def encoder(self) -> torch.nn.Module:
+        return self.discriminator
+
+    @property
+    def decoder(self) -> torch.nn.Module:
+        return self.generator
 
 
 def seed_everything(seed: int) -> None:
@@ -83,7 +101,7 @@ def state_to_dict(state: TrainState, config: RunConfig) -> dict[str, Any]:
         "ema": state.ema.state_dict(), "g_opt": state.g_opt.state_dict(), "d_opt": state.d_opt.state_dict(),
         "step": state.step, "images_seen": state.images_seen, "epoch": state.epoch, "position": state.position,
         "seconds": state.seconds, "window": list(state.window), "permutation": state.permutation,
-        "balance": dict(state.balance),
+        "balance": asdict(state.balance),
         "rng": {"torch": torch.get_rng_state(), "data": state.data_rng.get_state(),
                 "noise": state.noise_rng.get_state(),
                 "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *map(float, np_state[2:])],
@@ -102,7 +120,7 @@ def restore_state(state: TrainState, saved: dict[str, Any], source: Path) -> Non
     state.permutation = saved["permutation"]
     state.seconds = float(saved.get("seconds", 0.0))
     state.window = list(saved.get("window", []))
-    state.balance = dict(saved["balance"])
+    state.balance = Balance(**saved["balance"])
     rng = saved["rng"]
     torch.set_rng_state(rng["torch"])
     state.data_rng.set_state(rng["data"])
@@ -197,3 +215,16 @@ def standing_statistics(generator: torch.nn.Module, config: RunConfig, batches: 
         labels = torch.randint(0, classes, (batch_size,), generator=rng, device=device)
         copy_(z, one_hot(labels, classes))
     return copy_.eval()
+
+
+def start_state(config: RunConfig, num_images: int, device: torch.device,
+                saved: tuple[Path, dict[str, Any]] | None = None) -> TrainState:
+    """The state a run trains from, set up the one way `digitgan train` does (the benchmarks and probes call this
+    too): built from the seed, restored from a checkpoint's (path, contents) when given (this config's learning
+    rates win over the saved ones, e.g. a `--resume --set lr_g`), then channels_last."""
+    state = build_state(config, num_images, device)
+    if saved is not None:
+        restore_state(state, saved[1], saved[0])
+        set_learning_rates(state, config)
+    use_channels_last(state)
+    return state

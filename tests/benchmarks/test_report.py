@@ -42,7 +42,7 @@ def test_load_section_and_targets():
         "ddp_launches": {"launches": 10, "hung": 0, "failed": 0, "limit_s": 90.0, "median_s": 9.0, "max_s": 12.0},
         "ddp": {"x: DDP": row}, "sampling": {"alone": {"before": row}, "beside_competitor": {"before": row}}}}
     text = render(results)
-    assert "## Under load" in text and "beside a 2-thread process: ≥ 30% of its alone speed | 31% | met |" in text
+    assert "## Under load" in text and "beside a 2-thread process: ≥ 30% of its alone speed | 31.0% | met |" in text
     assert "--adapt-threads, alone: within 3% of 2 fixed threads | 0.960× | **not met** |" in text
     assert "0 of 10 hung, 0 failed | met |" in text
     assert "serve p99 beside a training ≤ 3× its idle p99" in text and "(2.5×) | met |" in text

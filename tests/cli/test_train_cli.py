@@ -182,3 +182,21 @@ def test_ctrl_c_saves_a_clean_checkpoint(tiny_npz, tmp_path):
     result = run_cli("train", "--resume", str(run), "--steps", str(step + 2), "--threads", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     assert step_of(run) == step + 2
+
+
+def test_presets_describe_themselves_and_readme_shows_them():
+    from pathlib import Path
+
+    from digitgan.cli.presets import markdown_table
+    from digitgan.config import preset_descriptions, preset_names
+
+    listed = run_cli("presets")
+    assert listed.returncode == 0
+    descriptions = preset_descriptions()
+    assert set(descriptions) == set(preset_names()) and all(descriptions.values())
+    for name, text in descriptions.items():
+        assert any(line.split()[0] == name and text in line for line in listed.stdout.splitlines()), name
+    help_text = " ".join(run_cli("train", "--help").stdout.split()).replace("- ", "-")  # click wraps at hyphens
+    assert all(name in help_text for name in preset_names()), help_text
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert markdown_table() in readme, "README's preset table drifted: paste `digitgan presets --markdown`"

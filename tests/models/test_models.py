@@ -15,16 +15,14 @@ from digitgan.models import (
     one_hot,
     sample_noise,
 )
-from digitgan.training.objective import LOSSES, Objective, objective_for
+from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.state import build_state
 from digitgan.training.step import train_step
 from tests.conftest import tiny_arrays, tiny_config
 
 
 def step(state, config, images, labels):
-    if config.model.kind != "gan":
-        return objective_for(config).step(state, config, images, labels)
-    return train_step(state, config, Objective(config), images, labels)
+    return train_step(state, config, objective_for(config), images, labels)
 
 
 def small_model(**changes) -> ModelConfig:
@@ -152,7 +150,7 @@ def test_paused_side_keeps_its_weights():
     config = tiny_config(balance=True)
     images, labels = tiny_tensors()
     state = build_state(config, len(images), torch.device("cpu"))
-    state.balance["paused"] = "D"
+    state.balance.paused = "D"
     d_before = [p.detach().clone() for p in state.discriminator.parameters()]
     g_before = [p.detach().clone() for p in state.generator.parameters()]
     step(state, config, images, labels)
