@@ -18,3 +18,10 @@ def test_card_has_front_matter_recipe_and_metrics_beside_the_floor():
 def test_unevaluated_card_says_how_to_get_figures(tiny_run):
     text = (tiny_run / "model" / "README.md").read_text()
     assert text.startswith("---\nlibrary_name: digitgan") and "digitgan evaluate" in text
+
+
+def test_the_shipped_model_has_its_card_with_figures():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "digitgan" / "pretrained" / "README.md").read_text()
+    assert text.startswith("---\nlibrary_name: digitgan") and "type: coverage" in text and "| recall |" in text
