@@ -208,8 +208,13 @@ def _gpu(results: dict) -> list[str]:
     g = results["gpu"]
     lines += ["", "## GPU", ""]
     if not g["available"]:
-        lines.append(f"Not measured: {g['reason']}. "
+        lines.append(f"Not measured by this run: {g['reason']}. "
                      "`make bench BENCH_ARGS='--only gpu'` on a CUDA machine fills this in.")
+        record = results.get("gpu_record")
+        if record:
+            lines += ["", f"For the record until then, measured outside this bench ({record['provenance']}):", "",
+                      "| what | figure |", "|---|---|"]
+            lines += [f"| {name} | {value} |" for name, value in record["figures"].items()]
     else:
         lines += [f"{g['device']} (CUDA {g['cuda']}), data on the device, channels_last, bf16 autocast:", "",
                   "| preset | training images/s |", "|---|---|"]
