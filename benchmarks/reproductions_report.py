@@ -70,7 +70,10 @@ def render(results: dict[str, Any], runs: Path) -> str:
              "(1,000 per class) by the shipped reference classifier, each metric beside the real data's floor; CAS "
              "trains the reference recipe on 10,000 generated (or dreamed) images and tests it on the real test set. "
              "Time: training seconds (for the dream rows, the optimisation's); images/s: training images per second "
-             "(dreams: images dreamed per second).", "", *table(results), "",
+             "(dreams: images dreamed per second)." + (
+                 " **The seconds of this run were measured while other work shared the 2 cores** (development, "
+                 "tests; the run was stopped outright while benchmarks ran): read images seen as the budget and the "
+                 "seconds as upper bounds." if machine.get("shared") else ""), "", *table(results), "",
              "![a row of samples per way, and real data](reproductions/all.png)", "",
              "Accuracy and FCD against images seen (light evaluation, 2,000 samples):", "",
              "![curves](reproductions/curves.png)", ""]
