@@ -61,7 +61,7 @@ demo: setup
 	@echo "  train/samples/           a 10x10 grid per epoch (row = class, fixed noise)"
 	@echo "  train/loss.png           loss and D-output curves; train/history.jsonl the numbers"
 	@echo "  train/summary.json       steps, images seen, throughput"
-	@echo "  train/model/             exported generator (config.json + generator.safetensors)"
+	@echo "  train/model/             exported generator (config.json + generator.safetensors), its model card README.md"
 
 # The default model shipped in digitgan/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
 # fast with a generator twice as wide (128 -> 64 -> 32 channels) and its learning rates halving every 15,000 steps
