@@ -117,7 +117,9 @@ def run_probe(runs: Path, ks: list[int], seeds: list[int], quick: bool) -> dict[
         rows[name] = {**about, "width": int(test_features.shape[1]), "accuracy": per_k,
                       "seconds": round(time.monotonic() - started, 1)}
         print(f"feature probe {name}: " + ", ".join(f"k={k} {v['mean']:.4f}" for k, v in per_k.items()), flush=True)
-    return {"ks": ks, "seeds": seeds, "test_images": int(len(test_images)), "l2": L2, "extractors": rows}
+    missing = [preset for preset in SOURCES if not (runs / preset).exists()]
+    return {"ks": ks, "seeds": seeds, "test_images": int(len(test_images)), "l2": L2, "extractors": rows,
+            "missing": missing}
 
 
 def render(results: dict[str, Any]) -> str:
@@ -137,6 +139,9 @@ def render(results: dict[str, Any]) -> str:
                  for k in ks]
         trained = f" ({row['images_seen']:,} images seen)" if "images_seen" in row else ""
         lines.append(f"| {name}{trained} | {row['width']:,} | " + " | ".join(cells) + " |")
+    if results.get("missing"):
+        lines += ["", "Not in this run: " + ", ".join(f"the {preset} D" for preset in results["missing"])
+                  + " (no run of it under the runs folder yet; `make reproduce` trains it, then rerun this)."]
     return "\n".join(lines) + "\n"
 
 
