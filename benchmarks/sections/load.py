@@ -171,7 +171,7 @@ def sampling_under_load(rounds: int, repeats: int) -> dict:
 
 def run(context: Context) -> None:
     smoke = context.smoke
-    rounds, steps = (1, 20) if smoke else (context.args.load_rounds, 400)
+    rounds, steps = (1, 20) if smoke else (context.args.load_rounds, 1000)
     results = context.results["load"] = {"defaults": dict(OPENMP_DEFAULTS), "steps_per_measurement": steps,
                                          "rounds": rounds}
     results["training"] = training_under_load(rounds, steps)
