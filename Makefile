@@ -63,7 +63,7 @@ demo: setup
 	@echo "  train/summary.json       steps, images seen, throughput"
 	@echo "  train/model/             exported generator (config.json + generator.safetensors), its model card README.md"
 
-# The default model shipped in digitgan/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
+# The default model shipped in digitgan/modelfolder/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
 # fast with a generator twice as wide (128 -> 64 -> 32 channels) and its learning rates halving every 15,000 steps
 # after the first 45,000: about an hour on 2 cores (benchmarks/RESULTS.md, "distribution", says why).
 PRETRAINED_STEPS ?= 90000
@@ -74,8 +74,8 @@ pretrained: setup data
 	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 $(PRETRAINED_SET) \
 		--out runs/pretrained --quiet
 	$(BIN)/digitgan evaluate runs/pretrained --seed 0 --cas
-	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/pretrained/
-	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md runs/pretrained/model/README.md digitgan/pretrained/
+	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/modelfolder/pretrained/
+	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md runs/pretrained/model/README.md digitgan/modelfolder/pretrained/
 
 # Speed, memory and time-to-quality on this machine; writes benchmarks/results.json + RESULTS.md.
 BENCH_ARGS ?=
@@ -84,7 +84,7 @@ bench: setup data
 
 # The classifiers `digitgan dream` drives backwards (not the evaluator): retrained by their committed recipes.
 dream-classifiers: setup data
-	$(BIN)/python -m digitgan.dream
+	$(BIN)/python -m digitgan.drawing.dream
 
 # Every way of drawing a digit on one scale (about two hours on 2 cores; resumable, REPRO_ARGS="--only vae ...").
 # DEVICE=cuda trains the sources' own budgets on a GPU instead (GPU rows; resumable slices: REPRO_ARGS="--slice-minutes 8").

@@ -126,14 +126,14 @@ def prepare(preset: str, images: torch.Tensor, labels: torch.Tensor, changes: di
     state = start_state(config, len(images), cpu) if channels_last else build_state(config, len(images), cpu)
     if not thin_convs:
         plain_convs(state.generator)
-        plain_convs(state.discriminator)
+        plain_convs(state.partner)
     if compile_models:  # inductor on CPU; the warm-up steps below pay the compilation
         state.generator = torch.compile(state.generator)
-        state.discriminator = torch.compile(state.discriminator)
+        state.partner = torch.compile(state.partner)
     if not fused_adam:  # the trainer's optimizers are fused; the lever measures the per-tensor (foreach) kind
         t = config.train
-        state.g_opt = torch.optim.Adam(state.generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
-        state.d_opt = torch.optim.Adam(state.discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
+        state.generator_opt = torch.optim.Adam(state.generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
+        state.partner_opt = torch.optim.Adam(state.partner.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
     for _ in range(3):
         step(state, config, images, labels)
     return state, config

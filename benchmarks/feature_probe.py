@@ -26,9 +26,9 @@ from digitgan.config import RunConfig
 from digitgan.data import load_dataset
 from digitgan.errors import UserError
 from digitgan.files import write_json, write_text
-from digitgan.models import build_discriminator
+from digitgan.images import from_uint8
+from digitgan.models import build_partner
 from digitgan.runtime import set_threads
-from digitgan.sampling import from_uint8
 from digitgan.training.checkpoints import load_resumable
 
 SOURCES = ("dcgan", "simple-gan")
@@ -42,8 +42,8 @@ def trained_discriminator(run: Path) -> tuple[torch.nn.Module, RunConfig, dict[s
     if config.model.d_cond != "none":
         raise UserError(f"{run}: its D was trained with labels (d_cond = {config.model.d_cond}); the probe needs an "
                         "unconditional D")
-    discriminator = build_discriminator(config.model)
-    discriminator.load_state_dict(saved["discriminator"])
+    discriminator = build_partner(config.model)
+    discriminator.load_state_dict(saved["partner"])
     return discriminator.eval(), config, {"step": saved["step"], "images_seen": saved["images_seen"]}
 
 
@@ -98,7 +98,7 @@ def run_probe(runs: Path, ks: list[int], seeds: list[int], quick: bool) -> dict[
         discriminator, config, about = trained_discriminator(runs / preset)
         extractors[f"{preset} D, trained without labels"] = (discriminator, {**about, "preset": preset})
         torch.manual_seed(1234)
-        extractors[f"{preset} D, random weights"] = (build_discriminator(config.model).eval(), {"preset": preset})
+        extractors[f"{preset} D, random weights"] = (build_partner(config.model).eval(), {"preset": preset})
     if len(extractors) == 1:
         raise UserError(f"no unconditional run under {runs} (train dcgan or simple-gan with `make reproduce`)")
     rows: dict[str, Any] = {}

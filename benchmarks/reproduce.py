@@ -128,8 +128,8 @@ def evaluate(run: Path, conditional: bool, smoke: bool) -> dict[str, Any]:
 
 def dream_row(name: str, options: dict[str, Any], runs: Path, smoke: bool) -> Path:
     """Dream 1,000 images of each digit (smoke: 5) and evaluate them as a run directory of their own."""
-    from digitgan.dream import DreamSettings, dream, driven_confidence, load_driven
-    from digitgan.evaluate.classifier import Recipe
+    from digitgan.classifiers.reference import Recipe
+    from digitgan.drawing.dream import DreamSettings, dream, driven_confidence, load_driven
     from digitgan.evaluate.report import accuracy_of_recipe, evaluate_images
 
     run = runs / ("dream-" + "-".join(f"{k}={v}" for k, v in options.items()))

@@ -1,4 +1,5 @@
-"""The names every registry answers to, declared once at the bottom of the package (no torch, no imports of ours).
+"""The names every registry answers to, declared once at the bottom of the package (no torch; of ours, only the
+kinds registry beside it).
 
 `config` checks a run configuration against these names without importing the code that implements them;
 `models` and `training.objective` build their registries (name -> implementation) and assert, at import, that
@@ -7,8 +8,10 @@ their keys are exactly these, so a name added in one place and not the other fai
 
 from __future__ import annotations
 
+from digitgan.kinds import KINDS
+
 MODEL_CHOICES: dict[str, tuple[str, ...]] = {
-    "kind": ("gan", "vae", "ae"),
+    "kind": tuple(KINDS),
     "noise": ("normal", "uniform"),
     "g_body": ("mlp", "dcgan", "upsample"),
     "g_cond": ("hadamard", "concat", "none"),

@@ -65,15 +65,30 @@ while True:
 """
 
 
+_COMPETITOR: list[subprocess.Popen] = []  # one busy process for the whole session, paused while no test needs it
+
+
 @contextmanager
 def competing_process() -> Iterator[None]:
-    """A busy 2-thread PyTorch process beside the block (a user's own script on the same cores)."""
-    process = subprocess.Popen([sys.executable, "-c", COMPETITOR], stdout=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    try:
+    """A busy 2-thread PyTorch process beside the block (a user's own script on the same cores). One process serves
+    every test that needs one: started once, resumed (SIGCONT) for the block and paused (SIGSTOP) after it."""
+    if not _COMPETITOR or _COMPETITOR[0].poll() is not None:
+        process = subprocess.Popen([sys.executable, "-c", COMPETITOR], stdout=subprocess.PIPE, text=True,
+                                   start_new_session=True)
         process.stdout.readline()
+        _COMPETITOR[:] = [process]
+    else:
+        os.kill(_COMPETITOR[0].pid, signal.SIGCONT)
+    try:
         yield
     finally:
+        os.kill(_COMPETITOR[0].pid, signal.SIGSTOP)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_the_competitor() -> Iterator[None]:
+    yield
+    for process in _COMPETITOR:
         process.kill()
         process.wait()
 

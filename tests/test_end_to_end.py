@@ -6,9 +6,9 @@ import torch
 
 from digitgan.config import load_preset
 from digitgan.data import load_dataset
-from digitgan.exported import load_generator
+from digitgan.drawing.sampling import generate
+from digitgan.modelfolder.folder import load_generator
 from digitgan.models import one_hot
-from digitgan.sampling import generate
 from digitgan.training import train
 
 pytestmark = pytest.mark.slow

@@ -14,9 +14,8 @@ apply_openmp_defaults()  # as every digitgan command does, before torch starts
 
 import torch  # noqa: E402
 
-from digitgan.exported import load_generator  # noqa: E402
+from digitgan.modelfolder.folder import default_model_dir, load_generator  # noqa: E402
 from digitgan.models import one_hot, sample_noise  # noqa: E402
-from digitgan.pretrained import default_model_dir  # noqa: E402
 from digitgan.runtime import set_threads  # noqa: E402
 
 if __name__ == "__main__":

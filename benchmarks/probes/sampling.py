@@ -11,9 +11,8 @@ from pathlib import Path
 
 import torch
 
-from digitgan.exported import load_generator
+from digitgan.modelfolder.folder import default_model_dir, load_generator
 from digitgan.models import one_hot, sample_noise
-from digitgan.pretrained import default_model_dir
 from digitgan.runtime import tune_allocator
 
 

@@ -79,7 +79,7 @@ def shipped(context: Context) -> dict[str, Any]:
     recipe (10,000 samples, seed 0, CAS on 60,000 generated; the evaluation is seeded, so recomputing it repeats
     the same numbers), otherwise evaluated here in a scratch copy (the package directory stays untouched)."""
     from digitgan.evaluate.report import evaluate_run
-    from digitgan.pretrained import default_model_dir
+    from digitgan.modelfolder.folder import default_model_dir
 
     committed = default_model_dir() / "report.json"
     report = json.loads(committed.read_text()) if committed.exists() and not context.smoke else {}

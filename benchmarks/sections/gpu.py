@@ -32,8 +32,7 @@ def gpu(presets: list[str], seconds: float, images: torch.Tensor, labels: torch.
     autocast (train.amp)."""
     if not torch.cuda.is_available():
         return {"available": False, "reason": f"no CUDA device visible to torch {torch.__version__}"}
-    from digitgan.exported import load_generator
-    from digitgan.pretrained import default_model_dir
+    from digitgan.modelfolder.folder import default_model_dir, load_generator
 
     device = torch.device("cuda")
     results: dict[str, Any] = {"available": True, "device": torch.cuda.get_device_name(0),

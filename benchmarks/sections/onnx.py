@@ -12,10 +12,9 @@ import numpy as np
 import torch
 
 from benchmarks.common import Context
-from digitgan.exported import load_generator
+from digitgan.modelfolder.folder import default_model_dir, load_generator
+from digitgan.modelfolder.onnx_export import export_onnx
 from digitgan.models import one_hot, sample_noise
-from digitgan.onnx_export import export_onnx
-from digitgan.pretrained import default_model_dir
 
 
 def _rate(draw, count: int, repeats: int) -> float:  # noqa: ANN001 - a callable drawing `count` images

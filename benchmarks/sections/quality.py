@@ -55,7 +55,7 @@ def time_to_quality(preset: str, minutes: float, eval_seconds: float, out: Path,
 
 def fcd_floor(n: int = 2000, seed: int = 0) -> float:
     """FCD of n real training images vs the test set: the floor for the light evaluation's 2k samples."""
-    from digitgan.evaluate.classifier import load_reference, predict
+    from digitgan.classifiers.reference import load_reference, predict
     from digitgan.evaluate.metrics import fcd
 
     classifier, _ = load_reference("mnist")
@@ -115,7 +115,7 @@ CONDITIONING = {"hadamard (G) + projection-acgan (D)": {},
 def run_conditioning(context: Context) -> None:
     """The conditioning variants on the fast body at an equal training time, with a short CAS."""
     from digitgan.evaluate.report import classification_accuracy_score
-    from digitgan.exported import load_generator
+    from digitgan.modelfolder.folder import load_generator
 
     results = context.results["conditioning"] = {}
     test_set = load_dataset("mnist", "test")

@@ -39,8 +39,7 @@ def generator_flops(generator: torch.nn.Module, config) -> float:  # noqa: ANN00
 
 def sampling(model_dir: Path | None, threads: int, peak: float, repeats: int = 15) -> dict:
     """Each variant in a fresh process, because the allocator setting is process-wide."""
-    from digitgan.exported import load_generator
-    from digitgan.pretrained import default_model_dir
+    from digitgan.modelfolder.folder import default_model_dir, load_generator
 
     generator, config, _ = load_generator(model_dir or default_model_dir(), for_sampling=False)
     flops_per_image = generator_flops(generator, config)

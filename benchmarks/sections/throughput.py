@@ -31,7 +31,7 @@ def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.
             "gflops": round(flops * rate / images_per_step / 1e9, 2), "fraction_of_matmul_peak": round(fraction, 3),
             "matmul_peak_beside_gflops": round(statistics.median(peaks), 1), "bursts": len(rates),
             "g_params": sum(p.numel() for p in state.generator.parameters()),
-            "d_params": sum(p.numel() for p in state.discriminator.parameters())}
+            "d_params": sum(p.numel() for p in state.partner.parameters())}
 
 
 def peak_rss(preset: str, steps: int = 20, allocator: bool = True) -> float:

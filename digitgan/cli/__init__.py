@@ -1,7 +1,7 @@
 """The `digitgan` command: a thin, typed shell (click) over library functions. Every verb has --help.
 
 Exit codes: 0 done; 2 a usage error or a problem the user can fix (one line on stderr, never a traceback);
-3 training diverged (NaN/Inf); 130 interrupted (Ctrl-C / SIGTERM, after saving what was running).
+3 training diverged (NaN/Inf); 130 interrupted (Ctrl-C / SIGTERM / SIGHUP, after saving what was running).
 """
 
 from __future__ import annotations

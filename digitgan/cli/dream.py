@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from digitgan.cli.options import OutputFile, Parsed, digit_or_all, seed_option, threads_option
-from digitgan.dream import DRIVEN_RECIPES, STARTS
+from digitgan.drawing.dream import DRIVEN_RECIPES, STARTS
 
 
 @click.command()
@@ -31,12 +31,12 @@ def dream(digit: int | None, count: int | None, classifier: str, start: str, ste
     driven classifier and the independent reference classifier agree."""
     import numpy as np
 
-    from digitgan.dream import DreamSettings, driven_confidence, load_driven
-    from digitgan.dream import dream as dream_images
-    from digitgan.evaluate.classifier import load_reference
+    from digitgan.classifiers.reference import load_reference
+    from digitgan.drawing.dream import DreamSettings, driven_confidence, load_driven
+    from digitgan.drawing.dream import dream as dream_images
     from digitgan.files import save_png
+    from digitgan.images import make_grid
     from digitgan.runtime import set_threads
-    from digitgan.sampling import make_grid
 
     set_threads(threads)
     if digit is not None and digit > 9:

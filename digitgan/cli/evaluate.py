@@ -67,8 +67,8 @@ def evaluator_train(dataset: str, seed: int, epochs: int | None, out: Path | Non
     """Train a reference classifier by the committed recipe."""
     import torch
 
+    from digitgan.classifiers.reference import card_facts, recipe_for, save_reference, train_reference, weights_dir
     from digitgan.data import load_dataset
-    from digitgan.evaluate.classifier import card_facts, recipe_for, save_reference, train_reference, weights_dir
     from digitgan.runtime import set_threads
 
     used = set_threads(threads)

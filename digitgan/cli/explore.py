@@ -1,5 +1,5 @@
 """The exploration verbs: write, interpolate, clock, intensity, explain, export. Each loads a model (default: the
-one shipped with digitgan), calls one function of digitgan.explore / digitgan.explain, and writes its files."""
+one shipped with digitgan), calls one function of digitgan.drawing.numbers / drawing.explain, and writes its files."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 import click
 
 from digitgan.cli.options import OutputFile, Parsed, load_model, run_option, seed_option, threads_option
-from digitgan.errors import UserError
-from digitgan.explore import (
+from digitgan.drawing.numbers import (
     EXPORT_FORMATS,
     MAX_EXPORT,
     MAX_FPS,
@@ -21,6 +20,7 @@ from digitgan.explore import (
     parse_scales,
     parse_time,
 )
+from digitgan.errors import UserError
 
 STYLES = click.IntRange(1, MAX_STYLES)
 FPS = click.FloatRange(0, MAX_FPS, min_open=True)
@@ -45,7 +45,7 @@ def explore_command(function: Callable) -> click.Command:
 def write(text: str, styles: int, scale: int, out: Path | None, run: str | None, seed: int,
           threads: int | None) -> int:
     """Write TEXT (digits and the separators ':', '-', space, e.g. 2026 or 12:34) by hand, one writer per row."""
-    from digitgan.explore import rows_picture, write_number
+    from digitgan.drawing.numbers import rows_picture, write_number
     from digitgan.files import save_png
 
     generator, config, _ = load_model(run, threads)
@@ -67,10 +67,10 @@ def write(text: str, styles: int, scale: int, out: Path | None, run: str | None,
 def interpolate(start: int, end: int | None, steps: int, space: str, styles: int, fps: float, touching: bool,
                 out: Path | None, run: str | None, seed: int, threads: int | None) -> int:
     """Morph one digit into another (label space) or walk the noise for one digit (latent space)."""
-    from digitgan.explore import interpolate as interpolate_frames
-    from digitgan.explore import rows_picture
+    from digitgan.drawing.numbers import interpolate as interpolate_frames
+    from digitgan.drawing.numbers import rows_picture
     from digitgan.files import save_frames, save_png
-    from digitgan.sampling import make_grid
+    from digitgan.images import make_grid
 
     if space == "latent" and end is not None and end != start:
         raise click.UsageError("--space latent walks the noise for one class: give --from only (or --to equal to it)")
@@ -101,7 +101,7 @@ def interpolate(start: int, end: int | None, steps: int, space: str, styles: int
 def clock(start_time: int | None, now: bool, seconds: int, fps: float, fade: float, out: Path, run: str | None,
           seed: int, threads: int | None) -> int:
     """A handwritten digital clock whose digits crossfade."""
-    from digitgan.explore import clock_frames
+    from digitgan.drawing.numbers import clock_frames
     from digitgan.files import save_frames
 
     if now and start_time is not None:
@@ -124,9 +124,9 @@ def clock(start_time: int | None, now: bool, seconds: int, fps: float, fade: flo
 def intensity(digit: int, scales: list[float], styles: int, out: Path | None, run: str | None, seed: int,
               threads: int | None) -> int:
     """Draw a digit with its label vector scaled by each of --scales."""
-    from digitgan.explore import intensity as intensity_frames
+    from digitgan.drawing.numbers import intensity as intensity_frames
     from digitgan.files import save_png
-    from digitgan.sampling import make_grid
+    from digitgan.images import make_grid
 
     generator, config, _ = load_model(run, threads)
     frames = intensity_frames(generator, config, digit, scales, styles=styles, seed=seed)
@@ -142,7 +142,7 @@ def intensity(digit: int, scales: list[float], styles: int, out: Path | None, ru
 @click.option("--out", type=click.Path(path_type=Path), help="folder (default RUN/explain or ./explain)")
 def explain(per_class: int, out: Path | None, run: str | None, seed: int, threads: int | None) -> int:
     """Why noise * embedding carries the class: probes, plots and a report."""
-    from digitgan.explain import explain_run
+    from digitgan.drawing.explain import explain_run
 
     generator, config, _ = load_model(run, threads)
     out = out or (Path(run) / "explain" if run else Path("explain"))
@@ -163,7 +163,7 @@ def explain(per_class: int, out: Path | None, run: str | None, seed: int, thread
 def export(count: int, fmt: str, labels: str | None, out: Path, run: str | None, seed: int,
            threads: int | None) -> int:
     """Write a labelled synthetic data set (and manifest.json) that loads back like any other source."""
-    from digitgan.explore import export_dataset, parse_label_counts
+    from digitgan.drawing.numbers import export_dataset, parse_label_counts
 
     generator, config, _ = load_model(run, threads)
     try:

@@ -20,7 +20,7 @@ def export_model(run: Path | None, file_format: str, out: Path, opset: int) -> i
 
     Inputs z (N, z_dim) and label_vector (N, classes), output images (N, 1, 28, 28) in [-1, 1]; z_dim, the noise,
     the class names and the evaluation summary travel inside the file as metadata."""
-    from digitgan.onnx_export import export_onnx
+    from digitgan.modelfolder.onnx_export import export_onnx
 
     print(export_onnx(run, out, opset))
     return 0

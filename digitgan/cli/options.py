@@ -78,14 +78,14 @@ def resolve_model(run: str | None) -> Path:
     """A run or model directory, or the default model shipped inside the package."""
     if run is not None:
         return Path(run)
-    from digitgan.pretrained import default_model_dir
+    from digitgan.modelfolder.folder import default_model_dir
 
     return default_model_dir()
 
 
 def load_model(run: str | None, threads: int | None, device: str = "cpu") -> tuple[Any, Any, dict]:
     """Set the process up (threads, allocator) and load the generator, its config and raw config.json."""
-    from digitgan.exported import load_generator
+    from digitgan.modelfolder.folder import load_generator
     from digitgan.runtime import set_threads
 
     set_threads(threads)

@@ -31,9 +31,9 @@ def sample(run: str | None, digit: int | None, count: int | None, seed: int, out
            device: str) -> int:
     """Draw digits from RUN (a run or model directory; default: the model shipped with digitgan) into a PNG."""
 
+    from digitgan.drawing.sampling import class_grid, digit_grid
     from digitgan.files import save_png
     from digitgan.runtime import pick_device
-    from digitgan.sampling import class_grid, digit_grid
 
     generator, config, _ = load_model(run, threads, device=pick_device(device).type)
     if digit is None:

@@ -17,8 +17,8 @@ from digitgan.cli.options import run_option, threads_option
 @threads_option()
 def serve(run: str | None, host: str, port: int, threads: int | None) -> int:
     """A local web page and HTTP API (OpenAPI schema at /openapi.json)."""
+    from digitgan.pages.server import serve as serve_app
     from digitgan.runtime import set_threads
-    from digitgan.serve import serve as serve_app
 
     set_threads(threads)
     print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", flush=True)

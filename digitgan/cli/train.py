@@ -57,8 +57,9 @@ def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: 
     from digitgan.runtime import cpu_count, launch_env, set_threads
     from digitgan.training import prepare_run
     from digitgan.training import train as train_run
-    from digitgan.training.launch import launch
+    from digitgan.training.launch import launch, watch_launcher
 
+    watch_launcher()  # a rank of `--nproc`: die with the launcher, whatever ends it
     if sum(value is not None for value in (minutes, epochs, steps)) > 1:
         raise click.UsageError("give one budget: --steps, --epochs or --minutes")
     world, rank, _ = launch_env()

@@ -8,7 +8,7 @@ import numpy as np
 
 from digitgan.data import Dataset
 from digitgan.files import save_png
-from digitgan.sampling import make_grid
+from digitgan.images import make_grid
 
 
 def pixel_stats(images: np.ndarray) -> dict[str, float]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from digitgan.evaluate.classifier import load_reference, predict, reference_name
+from digitgan.classifiers.reference import load_reference, predict, reference_name
+from digitgan.drawing.sampling import generate
 from digitgan.evaluate.metrics import fcd
 from digitgan.models import is_conditional, one_hot
 from digitgan.models.inference import for_inference
-from digitgan.sampling import generate
 
 
 class LightEvaluator:

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from digitgan import seeds
+from digitgan.classifiers.reference import Recipe, load_reference, predict, reference_name, train_reference
 from digitgan.data import load_dataset
+from digitgan.drawing.sampling import generate
 from digitgan.errors import UserError
-from digitgan.evaluate.classifier import Recipe, load_reference, predict, reference_name, train_reference
 from digitgan.evaluate.metrics import (
     broken_shares,
     classifier_score,
@@ -31,11 +33,11 @@ from digitgan.evaluate.metrics import (
     nearest_distances,
     precision_recall_density_coverage,
 )
-from digitgan.exported import find_model_dir, load_generator
 from digitgan.files import pyplot, save_figure, save_png, write_json, write_text
-from digitgan.model_card import write_model_card
+from digitgan.images import make_grid
+from digitgan.modelfolder.card import write_model_card
+from digitgan.modelfolder.folder import find_model_dir, load_generator
 from digitgan.models import is_conditional, one_hot
-from digitgan.sampling import generate, make_grid
 
 FLOOR_SIZE = 10000
 OUTLIER_QUANTILE = 99.9
@@ -113,7 +115,7 @@ def classification_accuracy_score(generator: torch.nn.Module, config: Any, test_
     `epochs` overrides the recipe's epoch count (cheaper studies say so in their labels)."""
     classes = config.model.num_classes
     labels = np.repeat(np.arange(classes), n_total // classes)
-    images = generate(generator, config, one_hot(torch.from_numpy(labels), classes), seed=seed + 7)
+    images = generate(generator, config, one_hot(torch.from_numpy(labels), classes), seed=seed + seeds.CAS_SAMPLES)
     recipe = Recipe(seed=seed) if epochs is None else Recipe(seed=seed, epochs=epochs)
     return accuracy_of_recipe(images, labels, test_images, test_labels, classes, recipe, log=log)
 
@@ -155,7 +157,8 @@ def evaluate_images(images: np.ndarray, requested: np.ndarray | None, dataset: s
     floor_index = np.sort(np.random.default_rng(seed).choice(len(train), min(FLOOR_SIZE, len(train)), replace=False))
     # The broken share's reference: other real training images than the floor's, so the floor is judged fairly.
     others = np.setdiff1d(np.arange(len(train)), floor_index)
-    reference_index = np.sort(np.random.default_rng(seed + 1).choice(others, min(FLOOR_SIZE, len(others)),
+    reference_rng = np.random.default_rng(seed + seeds.BROKEN_REFERENCE)
+    reference_index = np.sort(reference_rng.choice(others, min(FLOOR_SIZE, len(others)),
                                                                      replace=False))
     reference = real_reference(classifier, test.images, train.images[reference_index])
     model_scores, worst = score_images(images, requested, classifier, reference, num_classes, seed)

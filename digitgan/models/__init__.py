@@ -13,6 +13,8 @@ import torch
 
 from digitgan.choices import MAX_PARAMETERS, MODEL_CHOICES, check_registry
 from digitgan.errors import UserError
+from digitgan.kinds import KINDS as ALL_KINDS
+from digitgan.kinds import PARTNER_NAMES, kind_of
 from digitgan.models.conditioning import D_CONDITIONING, G_CONDITIONING
 from digitgan.models.discriminator import D_BODIES, D_NORMS, D_POOLS, Discriminator, Encoder
 from digitgan.models.generator import ACTIVATIONS, G_BODIES, G_NORMS, OUTPUTS, Generator
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from digitgan.config import ModelConfig
 
 __all__ = ["CHOICES", "D_CONDITIONING", "G_BODIES", "G_CONDITIONING", "NOISES", "Discriminator", "Encoder", "Generator",
-           "build_discriminator", "build_generator", "check_buildable", "is_conditional", "load_weights", "one_hot",
+           "build_partner", "build_generator", "check_buildable", "is_conditional", "load_weights", "one_hot",
            "sample_noise"]
 
 
@@ -35,8 +37,9 @@ def _uniform(count: int, z_dim: int, generator: torch.Generator | None, device: 
 
 NOISES = {"normal": _normal, "uniform": _uniform}  # uniform in [-1, 1): the Keras ACGAN's noise
 
-KINDS = {"gan": "generator and discriminator", "vae": "variational autoencoder (decoder and encoder)",
-         "ae": "plain autoencoder (decoder and encoder, no KL term)"}
+KINDS = {name: kind.description for name, kind in ALL_KINDS.items()}
+# the network trained beside the generator, by the name a kind declares (digitgan/kinds.py)
+PARTNERS: dict[str, type[Discriminator] | type[Encoder]] = {"discriminator": Discriminator, "encoder": Encoder}
 
 CHOICES: dict[str, dict] = {
     "kind": KINDS, "noise": NOISES, "g_body": G_BODIES, "g_cond": G_CONDITIONING, "g_norm": G_NORMS,
@@ -45,6 +48,7 @@ CHOICES: dict[str, dict] = {
 }
 
 
+check_registry("partner", PARTNERS, PARTNER_NAMES)
 check_registry("model", CHOICES, tuple(MODEL_CHOICES))
 for _name, _registry in CHOICES.items():
     check_registry(f"model.{_name}", _registry, MODEL_CHOICES[_name])
@@ -54,9 +58,10 @@ def build_generator(config: ModelConfig) -> Generator:
     return Generator(config)
 
 
-def build_discriminator(config: ModelConfig) -> Discriminator | Encoder:
-    """The network beside the generator: D for a GAN, the encoder for an autoencoder (model.kind vae / ae)."""
-    return Discriminator(config) if config.kind == "gan" else Encoder(config)
+def build_partner(config: ModelConfig) -> Discriminator | Encoder:
+    """The network trained beside the generator, as the model's kind declares: D for a GAN, the encoder for an
+    autoencoder."""
+    return PARTNERS[kind_of(config.kind).partner](config)
 
 
 def is_conditional(config: ModelConfig) -> bool:
@@ -79,19 +84,19 @@ def check_buildable(config: ModelConfig) -> None:
     G does not draw (N, 1, 28, 28), or a network exceeds MAX_PARAMETERS."""
     try:
         with torch.device("meta"):
-            generator, discriminator = Generator(config), build_discriminator(config)
+            generator, partner = Generator(config), build_partner(config)
             z, label_vector = torch.zeros(2, config.z_dim), torch.zeros(2, config.num_classes)
             images = generator(z, label_vector)
             if tuple(images.shape[1:]) != (1, 28, 28):
                 raise UserError(f"the generator draws {tuple(images.shape[1:])} images, not (1, 28, 28); a conv "
                                 "generator needs exactly two scale-2 stages (7 -> 14 -> 28)")
-            discriminator(images, label_vector)
+            partner(images, label_vector)
     except UserError:
         raise
     except (RuntimeError, ValueError) as error:
         first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise UserError(f"this model does not build: {first}") from None
-    for name, network in (("generator", generator), ("discriminator", discriminator)):
+    for name, network in (("generator", generator), (kind_of(config.kind).partner, partner)):
         count = sum(p.numel() for p in network.parameters())
         if count > MAX_PARAMETERS:
             raise UserError(f"the {name} would have {count:,} parameters, more than {MAX_PARAMETERS:,}; "

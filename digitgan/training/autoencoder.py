@@ -1,4 +1,4 @@
-"""Autoencoders trained like any model (model.kind = vae or ae): the encoder sits where a GAN's D sits, the
+"""Autoencoders trained like any model (digitgan/kinds.py: vae and ae): the encoder sits where a GAN's D sits, the
 decoder is the generator, and the exported model is the decoder, so every command that draws works on them.
 
 vae (Kingma & Welling 2014): q(z | x, c) = N(mean, exp(log_variance)), z sampled by reparameterisation; the loss
@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from digitgan.images import from_uint8, make_grid, to_uint8
+from digitgan.kinds import kind_of
 from digitgan.models import one_hot
-from digitgan.sampling import from_uint8, make_grid, to_uint8
 from digitgan.training.state import next_batch
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class AutoencoderObjective:
              ("loss", "loss", "loss"))
 
     def __init__(self, config: RunConfig) -> None:
-        self.variational = config.model.kind == "vae"
+        self.variational = kind_of(config.model.kind).variational
         self.kl_weight = config.train.kl_weight if self.variational else 0.0
 
     def loss(self, encoder: torch.nn.Module, decoder: torch.nn.Module, images: torch.Tensor,
@@ -69,16 +70,16 @@ class AutoencoderObjective:
         """One update of encoder and decoder together (each with its optimizer)."""
         t = config.train
         real, real_labels = next_batch(state, images, labels, t.batch_size)
-        # under DDP the gradient-carrying forwards go through the wrappers (state.d_train wraps the encoder)
-        encoder = state.d_train if state.d_train is not None else state.encoder
-        decoder = state.g_train if state.g_train is not None else state.decoder
+        # under DDP the gradient-carrying forwards go through the wrappers (state.partner_train wraps the encoder)
+        encoder = state.partner_train if state.partner_train is not None else state.partner
+        decoder = state.generator_train if state.generator_train is not None else state.generator
         loss, metrics = self.loss(encoder, decoder, real, one_hot(real_labels, config.model.num_classes),
                                   state.noise_rng)
-        state.g_opt.zero_grad(set_to_none=True)
-        state.d_opt.zero_grad(set_to_none=True)
+        state.generator_opt.zero_grad(set_to_none=True)
+        state.partner_opt.zero_grad(set_to_none=True)
         loss.backward()
-        state.g_opt.step()
-        state.d_opt.step()
+        state.generator_opt.step()
+        state.partner_opt.step()
         state.images_seen += t.batch_size * state.world
         return metrics
 
@@ -92,7 +93,7 @@ class AutoencoderObjective:
         classes = config.model.num_classes
         chosen = torch.cat([torch.nonzero(labels == c).flatten()[:2] for c in range(classes)])
         originals = from_uint8(images[chosen])
-        rebuilt = reconstructions(state.encoder, state.ema, originals, one_hot(labels[chosen], classes))
+        rebuilt = reconstructions(state.partner, state.ema, originals, one_hot(labels[chosen], classes))
         rows = [to_uint8(originals), to_uint8(rebuilt)]
         half = len(chosen) // 2
         return {"reconstructions.png": make_grid(np.concatenate([rows[0][:half], rows[1][:half], rows[0][half:],
@@ -103,7 +104,7 @@ class AutoencoderObjective:
                         labels: torch.Tensor) -> dict[str, float]:
         """Losses on held-out images with z = the posterior mean, eval mode (no randomness at all)."""
         t = config.train
-        encoder, decoder = state.encoder.eval(), state.decoder.eval()
+        encoder, decoder = state.partner.eval(), state.generator.eval()
         sums: dict[str, float] = {}
         batches = max(1, min(t.test_batches, len(images) // t.batch_size))
         for index in range(batches):

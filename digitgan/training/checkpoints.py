@@ -75,8 +75,13 @@ class UnusableCheckpoint(UserError):
         self.reason = reason
 
 
+# checkpoints written before the state's names fitted every kind of model (digitgan 0.1 to 837d60e)
+LEGACY_KEYS = {"discriminator": "partner", "g_opt": "generator_opt", "d_opt": "partner_opt"}
+
+
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """A checkpoint's contents, its config checked; UnusableCheckpoint if the file cannot be resumed from."""
+    """A checkpoint's contents under today's names (training.state.TrainState's; a legacy checkpoint's keys
+    renamed, values untouched), its config checked; UnusableCheckpoint if the file cannot be resumed from."""
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unpickling failure means the file is unusable
@@ -89,7 +94,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         state["config"] = RunConfig.from_dict(state.get("config")).to_dict()
     except UserError as error:
         raise UnusableCheckpoint(path, f"its configuration is not valid: {error}") from None
-    return state
+    return {LEGACY_KEYS.get(key, key): value for key, value in state.items()}
 
 
 def load_resumable(target: Path, map_location: str | torch.device = "cpu") -> tuple[Path, dict[str, Any]]:

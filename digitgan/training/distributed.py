@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from digitgan.runtime import launch_env
+from digitgan.training.launch import launcher_store
 
 # (length, device) -> the float64 tensor mean_and_any reduces in; kept for the life of the process (see above).
 _REDUCE_BUFFERS: dict[tuple[int, str], torch.Tensor] = {}
@@ -50,14 +51,23 @@ def from_env() -> Dist:
 
 
 def setup(info: Dist, device: torch.device) -> torch.device:
-    """Join the process group (if under torchrun); returns this rank's device."""
+    """Join the process group (under `--nproc` or torchrun); returns this rank's device.
+
+    A rank of digitgan's own launcher joins on the launcher's TCPStore, named explicitly; under torchrun (or any
+    launcher that sets MASTER_ADDR / MASTER_PORT) the group is found the standard env:// way."""
     if not info.active:
         return device
     if device.type == "cuda":
         device = torch.device("cuda", info.local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        address = launcher_store()
+        if address is None:
+            dist.init_process_group(backend=backend)
+        else:
+            store = dist.TCPStore(address[0], address[1], info.world, is_master=False)
+            dist.init_process_group(backend=backend, store=store, rank=info.rank, world_size=info.world)
     return device
 
 

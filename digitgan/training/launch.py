@@ -1,14 +1,19 @@
 """`digitgan train --nproc K`: run K ranks of `digitgan train` on this machine and see every one of them end.
 
-What torchrun does for one machine (the rendezvous store, each rank's environment), plus what a user of the
-command expects from it:
+What torchrun does for one machine (a rendezvous store, each rank's environment), through torch's public API only:
+the launcher serves a TCPStore and names it to the ranks in digitgan's own variables (LAUNCHER_STORE), and each rank
+joins the process group on that store (`init_process_group(store=...)`, training/distributed.py). Plus what a user
+of the command expects from it:
 - the ranks' own exit codes come back (2 a user error, 3 divergence, 130 interrupted), not a launcher traceback;
 - when one rank fails, the others are asked to stop (SIGTERM: a clean checkpoint where they can) and killed if
   they have not ended within `grace` seconds; when one rank has finished, the others get `exit_wait` seconds to
   finish too, then they are killed and the launch fails with a line that says so — nothing is left behind;
-- Ctrl-C / SIGTERM reach every rank exactly once (the ranks run in their own process group, so the terminal's
-  SIGINT reaches only the launcher, which forwards it); a second Ctrl-C forwards a second one (abort);
-- a rank dies with its launcher (Linux: PR_SET_PDEATHSIG), so even `kill -9` of the launcher leaves no orphan.
+- Ctrl-C / SIGTERM / SIGHUP (a closed terminal) reach every rank exactly once (the ranks run in their own process
+  group, so the terminal's signals reach only the launcher, which forwards them); a second Ctrl-C forwards a second
+  one (abort);
+- a rank dies with its launcher, so even `kill -9` of the launcher leaves no orphan: each rank watches its parent
+  itself (`watch_launcher`, called first thing in the rank: PR_SET_PDEATHSIG on Linux, else a thread that polls
+  getppid), nothing runs between fork and exec.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
@@ -26,14 +32,42 @@ from digitgan.runtime import cpu_count
 
 GRACE_SECONDS = 30.0
 EXIT_WAIT_SECONDS = 120.0
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+LAUNCHER_STORE = "DIGITGAN_LAUNCHER_STORE"   # host:port of the launcher's TCPStore
+LAUNCHER_PID = "DIGITGAN_LAUNCHER_PID"       # the process a rank must not outlive
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def launcher_store(environ: dict[str, str] | None = None) -> tuple[str, int] | None:
+    """(host, port) of the store of the `--nproc` launcher this process is a rank of; None otherwise."""
+    value = (os.environ if environ is None else environ).get(LAUNCHER_STORE)
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    return host, int(port)
+
+
+def watch_launcher(environ: dict[str, str] | None = None) -> None:
+    """In a rank of the `--nproc` launcher: die with it. Asks the kernel for SIGKILL when the parent ends (Linux),
+    then checks that the parent is still the launcher (it may have died before the request); where the kernel
+    cannot be asked, a daemon thread polls the parent once a second. Outside such a rank: nothing."""
+    value = (os.environ if environ is None else environ).get(LAUNCHER_PID)
+    if not value:
+        return
+    launcher = int(value)
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the launcher's own cleanup still ends the ranks
-        pass
+        armed = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0
+    except (OSError, AttributeError):  # not Linux
+        armed = False
+    if os.getppid() != launcher:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if not armed:
+        def poll() -> None:
+            while os.getppid() == launcher:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=poll, name="digitgan-launcher-watch", daemon=True).start()
 
 
 def _exit_code(returncode: int) -> int:
@@ -54,9 +88,8 @@ class Launch:
     def _environment(self, port: int, rank: int) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", str(max(1, cpu_count() // self.nproc)))
-        env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(self.nproc),
-                   LOCAL_WORLD_SIZE=str(self.nproc), RANK=str(rank), LOCAL_RANK=str(rank), GROUP_RANK="0",
-                   TORCHELASTIC_USE_AGENT_STORE="True")  # every rank is a client of the launcher's store
+        env.update(WORLD_SIZE=str(self.nproc), LOCAL_WORLD_SIZE=str(self.nproc), RANK=str(rank), LOCAL_RANK=str(rank),
+                   **{LAUNCHER_STORE: f"127.0.0.1:{port}", LAUNCHER_PID: str(os.getpid())})
         return env
 
     def _forward(self, signum: int, frame: FrameType | None) -> None:
@@ -85,11 +118,11 @@ class Launch:
         from torch.distributed import TCPStore
 
         store = TCPStore("127.0.0.1", 0, None, True, wait_for_workers=False)  # port 0: the system picks a free one
-        previous = {s: signal.signal(s, self._forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.signal(s, self._forward) for s in FORWARDED}
         try:
             for rank in range(self.nproc):
                 self.processes.append(subprocess.Popen(self.command, env=self._environment(store.port, rank),
-                                                       start_new_session=True, preexec_fn=_die_with_parent))
+                                                       start_new_session=True))
             return self._watch()
         finally:
             self._end_all("the launch is ending")
@@ -106,7 +139,8 @@ class Launch:
                 rank, code = failed[0]
                 if any(c is None for c in codes):
                     self._end_all(f"rank {rank} exited with code {_exit_code(code)}")
-                return 130 if self.interrupts and _exit_code(code) in (130, 128 + signal.SIGTERM) else _exit_code(code)
+                stopped = (130, *(128 + signum for signum in FORWARDED))
+                return 130 if self.interrupts and _exit_code(code) in stopped else _exit_code(code)
             if all(code == 0 for code in codes):
                 return 0
             if first_finished is None and 0 in codes:

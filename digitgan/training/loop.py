@@ -29,15 +29,20 @@ from digitgan.training.checkpoints import load_resumable
 from digitgan.training.lock import RunLock
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.recorder import Recorder
+from digitgan.training.run import Run
 from digitgan.training.state import TrainState, start_state
 from digitgan.training.step import train_step, update_balance
 
 Resume = Path | tuple[Path, dict[str, Any]]  # a run or checkpoint path, or an already loaded (path, contents)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class StopSignals:
-    """Ctrl-C / SIGTERM ask the loop to stop after the current step (a clean checkpoint); a second Ctrl-C
-    aborts at once. Installed only on the main thread (signal handlers cannot be set elsewhere)."""
+    """Ctrl-C, SIGTERM and SIGHUP (the terminal closed) ask the loop to stop after the current step (a clean
+    checkpoint); a second Ctrl-C aborts at once. Installed only on the main thread (signal handlers cannot be set
+    elsewhere)."""
 
     def __init__(self, note: Callable[[str], None]) -> None:
         self.requested = False
@@ -52,7 +57,7 @@ class StopSignals:
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
-            self.previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+            self.previous = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,23 +101,6 @@ def _light_evaluator(config: RunConfig, main: bool, test_set: Dataset | None) ->
         return None
 
 
-def _start_state(config: RunConfig, num_images: int, device: torch.device, resume: Resume | None,
-                 dist_info: distributed.Dist) -> tuple[TrainState, Path | None]:
-    """The state to train from (fresh, or restored from a checkpoint), wrapped for DDP when under torchrun."""
-    source, saved = None, None
-    if resume is not None:
-        source, saved = resume if isinstance(resume, tuple) else load_resumable(resume, map_location=device)
-    state = start_state(config, num_images, device, (source, saved) if source is not None else None)
-    if dist_info.active:
-        state.world, state.rank = dist_info.world, dist_info.rank
-        if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams
-            state.noise_rng.manual_seed(config.train.seed + 2 + 1000 * dist_info.rank + state.step)
-            torch.manual_seed(config.train.seed + 1000 * dist_info.rank + state.step)
-        state.g_train = distributed.wrap(state.generator, device)
-        state.d_train = distributed.wrap(state.discriminator, device)
-    return state, source
-
-
 def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device: str = "auto",
           quiet: bool = False, step_callback: Callable[[TrainState], None] | None = None) -> dict[str, Any]:
     """Train (or resume) a run in run_dir. Returns the summary. Raises TrainingDiverged / UserError.
@@ -140,11 +128,15 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
         images = torch.from_numpy(train_set.images).to(torch_device)
         labels = torch.from_numpy(train_set.labels).to(torch_device)
         evaluator = _light_evaluator(config, dist_info.main, test_set)
-        state, source = _start_state(config, len(images), torch_device, resume, dist_info)
+        source, saved = None, None
+        if resume is not None:
+            source, saved = resume if isinstance(resume, tuple) else load_resumable(resume, map_location=torch_device)
+        state = start_state(config, len(images), torch_device, (source, saved) if source is not None else None,
+                            dist_info)
         releases.append(lambda: _unwrap(state))
         objective = objective_for(config)
-        recorder = Recorder(config, objective, run_dir, state, len(images), dist_info.main, quiet, source, test_data,
-                            evaluator)
+        recorder = Recorder(Run(config, run_dir, objective, state, len(images), test_data, evaluator, source,
+                                dist_info.main, quiet))
         stack.callback(recorder.close)
         stop = stack.enter_context(StopSignals(recorder.note))
         adapting = config.train.adapt_threads and torch_device.type == "cpu" and not dist_info.active
@@ -175,7 +167,7 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
 
 def _unwrap(state: TrainState) -> None:
     """Drop the DDP wrappers (and with them their reducers' hold on the process group)."""
-    state.g_train = state.d_train = None
+    state.generator_train = state.partner_train = None
 
 
 def _agree(metrics: dict[str, Any], state: TrainState, device: torch.device,
@@ -183,7 +175,7 @@ def _agree(metrics: dict[str, Any], state: TrainState, device: torch.device,
     """Under DDP: every rank ends the step with rank 0's buffers, and logs (and balances on) the mean metrics."""
     if not dist_info.active:
         return metrics
-    distributed.sync_buffers(dist_info, state.generator, state.discriminator, state.ema)
+    distributed.sync_buffers(dist_info, state.generator, state.partner, state.ema)
     keys = [k for k, v in metrics.items() if isinstance(v, float)]
     values, _ = distributed.mean_and_any([metrics[k] for k in keys], [], device, dist_info)
     return {**metrics, **dict(zip(keys, values, strict=True))}

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
+from digitgan import seeds
 from digitgan.choices import LOSS_NAMES, check_registry
+from digitgan.images import from_uint8
+from digitgan.kinds import OBJECTIVE_NAMES, kind_of
 from digitgan.models import one_hot, sample_noise
-from digitgan.sampling import from_uint8
 from digitgan.training.autoencoder import AutoencoderObjective
 from digitgan.training.state import next_batch
 
@@ -180,8 +182,8 @@ class Objective:
         private RNG (the training streams are untouched)."""
         t, m = config.train, config.model
         plain = Objective(config, held_out=True)
-        rng = torch.Generator(device=images.device).manual_seed(t.seed + 99)
-        G, D = state.generator, state.discriminator
+        rng = torch.Generator(device=images.device).manual_seed(t.seed + seeds.HELD_OUT)
+        G, D = state.generator, state.partner
         G.eval(), D.eval()
         sums = {"d_loss": 0.0, "g_loss": 0.0, "aux_loss": 0.0}
         batches = max(1, min(t.test_batches, len(images) // t.batch_size))
@@ -223,13 +225,13 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
                labels: torch.Tensor) -> dict[str, Any]:
     """d_steps updates of D, then one of G. D's phase never updates G (its fakes are detached or made without a
     graph); G's phase freezes D's weights. Under DDP each side's gradient-carrying forward goes through its DDP
-    wrapper (state.g_train / state.d_train), which averages gradients across ranks in backward; forwards that need
-    no gradient use the module itself."""
+    wrapper (state.generator_train / state.partner_train), which averages gradients across ranks in backward;
+    forwards that need no gradient use the module itself."""
     t = config.train
-    G, D = state.generator, state.discriminator
+    G, D = state.generator, state.partner
     paused = state.balance.paused if t.balance else ""
-    g_forward = state.g_train if state.g_train is not None and paused != "G" else G
-    d_forward = state.d_train if state.d_train is not None and paused != "D" else D
+    g_forward = state.generator_train if state.generator_train is not None and paused != "G" else G
+    d_forward = state.partner_train if state.partner_train is not None and paused != "D" else D
     # One forward for real and fake together: under DDP one forward per backward is what the wrapper expects, and
     # on one process larger products run faster. A D with BatchNorm keeps them apart (its statistics would mix).
     joint = state.world > 1 or (t.d_joint_forward and config.model.d_norm != "batch")
@@ -247,18 +249,24 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
         real.requires_grad_(objective.needs_real_gradient)
         d_loss, metrics = objective.discriminator_loss(d_forward if joint else D, real, real_vector, fake,
                                                        fake_vector, joint)
-        _optimize(state.d_opt, d_loss, skip=paused == "D")
+        _optimize(state.partner_opt, d_loss, skip=paused == "D")
         state.images_seen += t.batch_size * state.world
 
     D.requires_grad_(False)  # G's phase: D's weights get no gradient
     fake, fake_vector = shared if shared is not None else make_fakes(state, config, g_batch, True, g_forward,
                                                                      objective)
     g_loss, g_metrics = objective.generator_loss(D, fake, fake_vector)
-    _optimize(state.g_opt, g_loss, skip=paused == "G")
+    _optimize(state.generator_opt, g_loss, skip=paused == "G")
     D.requires_grad_(True)
     return {**metrics, **g_metrics, "paused": paused}
 
 
+# the objective of each kind of model, by the name the kind declares (digitgan/kinds.py)
+OBJECTIVES: dict[str, type[Objective] | type[AutoencoderObjective]] = {"adversarial": Objective,
+                                                                        "autoencoder": AutoencoderObjective}
+check_registry("objective", OBJECTIVES, OBJECTIVE_NAMES)
+
+
 def objective_for(config: RunConfig) -> Objective | AutoencoderObjective:
-    """The objective of a run: the GAN objective, or the autoencoders' for model.kind vae / ae."""
-    return Objective(config) if config.model.kind == "gan" else AutoencoderObjective(config)
+    """The objective of a run, as its model's kind declares (the GAN objective, or the autoencoders')."""
+    return OBJECTIVES[kind_of(config.model.kind).objective](config)

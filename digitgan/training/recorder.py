@@ -17,15 +17,17 @@ from typing import Any
 
 import torch
 
+from digitgan import seeds
 from digitgan.config import RunConfig
+from digitgan.drawing.sampling import GRID_SEED, class_grid
 from digitgan.errors import TrainingDiverged
-from digitgan.exported import export_model
 from digitgan.files import save_png, write_json
-from digitgan.sampling import GRID_SEED, class_grid
+from digitgan.kinds import kind_of
+from digitgan.modelfolder.folder import export_model
 from digitgan.training.checkpoints import save_checkpoint, space_warning, tensor_bytes
 from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
+from digitgan.training.run import Run
 from digitgan.training.state import TrainState, all_finite, standing_statistics, state_to_dict
-from digitgan.training.step import TrainingObjective
 
 
 class Clock:
@@ -60,7 +62,7 @@ class Clock:
 def checkpoint_size(state: TrainState, config: RunConfig) -> int:
     """About the bytes of one checkpoint, also before the first step: Adam's two moments per parameter appear
     only then, so they are counted from the parameters that have none yet."""
-    pending = sum(2 * p.numel() * p.element_size() for optimizer in (state.g_opt, state.d_opt)
+    pending = sum(2 * p.numel() * p.element_size() for optimizer in (state.generator_opt, state.partner_opt)
                   for group in optimizer.param_groups for p in group["params"] if p not in optimizer.state)
     return tensor_bytes(state_to_dict(state, config)) + pending
 
@@ -71,17 +73,16 @@ class Recorder:
     Only the main process (rank 0) writes files; other ranks keep a clock and do nothing else.
     """
 
-    def __init__(self, config: RunConfig, objective: TrainingObjective, run_dir: Path, state: TrainState,
-                 num_images: int, main: bool, quiet: bool, resumed_from: Path | None,
-                 test_data: tuple[torch.Tensor, torch.Tensor] | None, evaluator: Any | None) -> None:
-        self.config, self.objective, self.run_dir, self.num_images = config, objective, run_dir, num_images
+    def __init__(self, run: Run) -> None:
+        config, state, run_dir, main = run.config, run.state, run.directory, run.main
+        self.config, self.objective, self.run_dir, self.num_images = config, run.objective, run_dir, run.num_images
         self.main = main
-        self.test_data, self.evaluator = test_data, evaluator
+        self.test_data, self.evaluator = run.test_data, run.evaluator
         self.history = History(run_dir / "history.jsonl",
-                               truncate_after_step=state.step if resumed_from is not None else None, enabled=main)
-        self.progress = ProgressBar(quiet=quiet or not main)
+                               truncate_after_step=state.step if run.resumed_from is not None else None, enabled=main)
+        self.progress = ProgressBar(quiet=run.quiet or not main)
         self.clock = Clock(state.seconds)
-        self.last_good = resumed_from
+        self.last_good = run.resumed_from
         self.step_start, self.images_start = state.step, state.images_seen
         self.epoch_rows: list[dict[str, Any]] = []
         if main and config.train.checkpoint_every:
@@ -126,8 +127,9 @@ class Recorder:
                 self.checkpoint(state)
 
     def check_weights(self, state: TrainState) -> None:
-        for name in ("generator", "discriminator"):
-            if not all_finite(getattr(state, name)):
+        for name, network in (("generator", state.generator),
+                              (kind_of(self.config.model.kind).partner, state.partner)):
+            if not all_finite(network):
                 raise TrainingDiverged(f"{name} weights are not finite at step {state.step}", self.last_good)
 
     def check_losses(self, state: TrainState, metrics: dict[str, Any]) -> None:
@@ -154,7 +156,7 @@ class Recorder:
     def sampler(self, state: TrainState) -> torch.nn.Module:
         """The generator that is evaluated and exported: the EMA, with standing statistics when configured."""
         return standing_statistics(state.ema, self.config, self.config.train.standing_stats,
-                                   seed=self.config.train.seed + 7)
+                                   seed=self.config.train.seed + seeds.STANDING_STATISTICS)
 
     def save_grid(self, state: TrainState, name: str, sampler: torch.nn.Module | None = None) -> None:
         picture = class_grid(sampler or self.sampler(state), self.config, per_class=10, seed=GRID_SEED,

@@ -1,7 +1,8 @@
-"""Preparing a run: preset + overrides, or a checkpoint to resume, plus the output directory and the budget.
+"""A run: what `digitgan train` prepares before training, and what the loop and the recorder work on.
 
-`prepare_run` is what `digitgan train` does before training: it reads a resumed checkpoint once (the trainer is
-handed its contents), checks that the requested changes fit the saved model, and picks the run directory.
+`prepare_run` reads a resumed checkpoint once (the trainer is handed its contents), checks that the requested
+changes fit the saved model, and picks the run directory (a RunPlan). The loop then sets up a `Run` (the state,
+objective and data of this invocation) and hands it to the recorder.
 """
 
 from __future__ import annotations
@@ -11,9 +12,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from digitgan.config import RunConfig, apply_overrides, load_preset, with_train
 from digitgan.errors import UserError
 from digitgan.training.checkpoints import config_mismatch, list_checkpoints, load_resumable
+from digitgan.training.state import TrainState
+from digitgan.training.step import TrainingObjective
+
+
+@dataclass
+class Run:
+    """One invocation of a run, set up by the loop (training.loop.train) and recorded by training.recorder."""
+    config: RunConfig
+    directory: Path
+    objective: TrainingObjective
+    state: TrainState
+    num_images: int                                          # training images (an epoch)
+    test_data: tuple[torch.Tensor, torch.Tensor] | None      # held-out (uint8 images, labels), on the device
+    evaluator: Any | None                                    # evaluate.light.LightEvaluator, rank 0 only
+    resumed_from: Path | None                                # the checkpoint this invocation continues
+    main: bool = True                                        # rank 0: the process that writes files
+    quiet: bool = False
 
 
 @dataclass

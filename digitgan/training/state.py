@@ -15,9 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from digitgan import seeds
 from digitgan.config import RunConfig
-from digitgan.models import build_discriminator, build_generator, load_weights, one_hot, sample_noise
-from digitgan.sampling import from_uint8
+from digitgan.images import from_uint8
+from digitgan.models import build_generator, build_partner, load_weights, one_hot, sample_noise
+from digitgan.training.distributed import Dist, wrap
+
+BATCH_NORMS = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
 
 
 @dataclass
@@ -31,11 +35,14 @@ class Balance:
 
 @dataclass
 class TrainState:
+    """What a checkpoint saves, under the same names (state_to_dict). For every kind of model: `generator` draws
+    (a GAN's G, an autoencoder's decoder) and is what the model folder exports (as `ema`, its average); `partner`
+    is the network trained beside it (a GAN's D, an autoencoder's encoder; digitgan/kinds.py)."""
     generator: torch.nn.Module
-    discriminator: torch.nn.Module
+    partner: torch.nn.Module
     ema: torch.nn.Module
-    g_opt: torch.optim.Optimizer
-    d_opt: torch.optim.Optimizer
+    generator_opt: torch.optim.Optimizer
+    partner_opt: torch.optim.Optimizer
     data_rng: torch.Generator       # epoch permutations
     noise_rng: torch.Generator      # z and fake labels
     permutation: torch.Tensor
@@ -45,22 +52,15 @@ class TrainState:
     position: int = 0
     seconds: float = 0.0            # training wall time of earlier invocations (for history across resumes)
     window: list[dict[str, Any]] = field(default_factory=list)  # metrics since the last history row
-    world: int = 1                  # DDP world size and this process's rank (1 and 0 without torchrun)
+    world: int = 1                  # DDP world size and this process's rank (1 and 0 without a launcher)
     rank: int = 0
-    g_train: torch.nn.Module | None = None  # the modules the gradient forwards go through (DDP wrappers)
-    d_train: torch.nn.Module | None = None
+    generator_train: torch.nn.Module | None = None  # the modules the gradient forwards go through (DDP wrappers)
+    partner_train: torch.nn.Module | None = None
     balance: Balance = field(default_factory=Balance)
 
-    # An autoencoder's encoder sits where D sits and its decoder is the generator (what is exported and drawn).
-    @property
-    def encoder(self) -> torch.nn.Module:
-        return self.discriminator
 
-    @property
-    def decoder(self) -> torch.nn.Module:
-        return self.generator
-
-
+NETWORKS = ("generator", "partner", "ema")
+OPTIMIZERS = ("generator_opt", "partner_opt")
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -69,18 +69,18 @@ def seed_everything(seed: int) -> None:
 
 def build_state(config: RunConfig, num_images: int, device: torch.device) -> TrainState:
     """A fresh state: networks initialised from train.seed, fused Adam, the first epoch's permutation."""
-    seed_everything(config.train.seed)
+    seed_everything(config.train.seed + seeds.GLOBAL)
     generator = build_generator(config.model).to(device)
-    discriminator = build_discriminator(config.model).to(device)
+    partner = build_partner(config.model).to(device)
     ema = copy.deepcopy(generator).eval().requires_grad_(False)
     t = config.train
     # fused: one kernel per parameter group instead of one op per tensor (benchmarks/RESULTS.md, "levers").
-    g_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=True)
-    data_rng = torch.Generator().manual_seed(t.seed + 1)
-    noise_rng = torch.Generator(device=device).manual_seed(t.seed + 2)
+    generator_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
+    partner_opt = torch.optim.Adam(partner.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=True)
+    data_rng = torch.Generator().manual_seed(t.seed + seeds.DATA_ORDER)
+    noise_rng = torch.Generator(device=device).manual_seed(t.seed + seeds.TRAINING_NOISE)
     permutation = torch.randperm(num_images, generator=data_rng)
-    return TrainState(generator, discriminator, ema, g_opt, d_opt, data_rng, noise_rng, permutation)
+    return TrainState(generator, partner, ema, generator_opt, partner_opt, data_rng, noise_rng, permutation)
 
 
 def use_channels_last(state: TrainState) -> None:
@@ -89,7 +89,7 @@ def use_channels_last(state: TrainState) -> None:
     Same arithmetic, another memory layout: benchmarks/RESULTS.md ("levers") measures it against NCHW on CPU.
     Parameters keep their identity, so optimizers built before this still hold them.
     """
-    for module in (state.generator, state.discriminator, state.ema):
+    for module in (state.generator, state.partner, state.ema):
         module.to(memory_format=torch.channels_last)
 
 
@@ -97,8 +97,7 @@ def state_to_dict(state: TrainState, config: RunConfig) -> dict[str, Any]:
     np_state = np.random.get_state()
     return {
         "config": config.to_dict(),
-        "generator": state.generator.state_dict(), "discriminator": state.discriminator.state_dict(),
-        "ema": state.ema.state_dict(), "g_opt": state.g_opt.state_dict(), "d_opt": state.d_opt.state_dict(),
+        **{name: getattr(state, name).state_dict() for name in (*NETWORKS, *OPTIMIZERS)},
         "step": state.step, "images_seen": state.images_seen, "epoch": state.epoch, "position": state.position,
         "seconds": state.seconds, "window": list(state.window), "permutation": state.permutation,
         "balance": asdict(state.balance),
@@ -111,10 +110,11 @@ def state_to_dict(state: TrainState, config: RunConfig) -> dict[str, Any]:
 
 
 def restore_state(state: TrainState, saved: dict[str, Any], source: Path) -> None:
-    for name in ("generator", "discriminator", "ema"):
+    """Continue from a checkpoint's contents (checkpoints.load_checkpoint: under today's names)."""
+    for name in NETWORKS:
         load_weights(getattr(state, name), saved[name], name, source)
-    state.g_opt.load_state_dict(saved["g_opt"])
-    state.d_opt.load_state_dict(saved["d_opt"])
+    for name in OPTIMIZERS:
+        getattr(state, name).load_state_dict(saved[name])
     state.step, state.images_seen = saved["step"], saved["images_seen"]
     state.epoch, state.position = saved["epoch"], saved["position"]
     state.permutation = saved["permutation"]
@@ -162,7 +162,7 @@ def learning_rate_scale(config: RunConfig, images_seen: int) -> float:
 
 def set_learning_rates(state: TrainState, config: RunConfig) -> None:
     scale = learning_rate_scale(config, state.images_seen)
-    for optimizer, base in ((state.g_opt, config.train.lr_g), (state.d_opt, config.train.lr_d)):
+    for optimizer, base in ((state.generator_opt, config.train.lr_g), (state.partner_opt, config.train.lr_d)):
         for group in optimizer.param_groups:
             group["lr"] = base * scale
 
@@ -170,7 +170,8 @@ def set_learning_rates(state: TrainState, config: RunConfig) -> None:
 def ema_update(ema: torch.nn.Module, generator: torch.nn.Module, decay: float) -> None:
     """ema <- decay·ema + (1 - decay)·generator for parameters; buffers (BatchNorm statistics) copied."""
     with torch.no_grad():
-        torch._foreach_lerp_(list(ema.parameters()), list(generator.parameters()), 1.0 - decay)
+        for average, parameter in zip(ema.parameters(), generator.parameters(), strict=True):
+            average.lerp_(parameter, 1.0 - decay)
         for ema_buffer, buffer in zip(ema.buffers(), generator.buffers(), strict=True):
             ema_buffer.copy_(buffer)
 
@@ -198,12 +199,12 @@ def standing_statistics(generator: torch.nn.Module, config: RunConfig, batches: 
     Here the copy runs `batches` batches of fresh noise and random classes in train mode and keeps the cumulative
     averages. A private RNG: training streams are untouched. batches = 0, or no BatchNorm, returns `generator`.
     """
-    norms = [m for m in generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    norms = [m for m in generator.modules() if isinstance(m, BATCH_NORMS)]
     if not batches or not norms:
         return generator
     copy_ = copy.deepcopy(generator)
     for module in copy_.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+        if isinstance(module, BATCH_NORMS):
             module.reset_running_stats()
             module.momentum = None  # a cumulative average over all batches
     device = next(copy_.parameters()).device
@@ -218,13 +219,22 @@ def standing_statistics(generator: torch.nn.Module, config: RunConfig, batches: 
 
 
 def start_state(config: RunConfig, num_images: int, device: torch.device,
-                saved: tuple[Path, dict[str, Any]] | None = None) -> TrainState:
+                saved: tuple[Path, dict[str, Any]] | None = None, dist_info: Dist | None = None) -> TrainState:
     """The state a run trains from, set up the one way `digitgan train` does (the benchmarks and probes call this
     too): built from the seed, restored from a checkpoint's (path, contents) when given (this config's learning
-    rates win over the saved ones, e.g. a `--resume --set lr_g`), then channels_last."""
+    rates win over the saved ones, e.g. a `--resume --set lr_g`), channels_last, and under a launcher this rank's
+    streams and the DDP wrappers (`dist_info`; the process group is already joined)."""
     state = build_state(config, num_images, device)
     if saved is not None:
         restore_state(state, saved[1], saved[0])
         set_learning_rates(state, config)
     use_channels_last(state)
+    if dist_info is not None and dist_info.active:
+        state.world, state.rank = dist_info.world, dist_info.rank
+        if dist_info.rank:  # other ranks draw other noise and dropout masks; rank 0 keeps the saved streams
+            seed, step = config.train.seed, state.step
+            state.noise_rng.manual_seed(seeds.rank_seed(seed, seeds.TRAINING_NOISE, dist_info.rank, step))
+            torch.manual_seed(seeds.rank_seed(seed, seeds.GLOBAL, dist_info.rank, step))
+        state.generator_train = wrap(state.generator, device)
+        state.partner_train = wrap(state.partner, device)
     return state

@@ -44,7 +44,7 @@ def test_lever_throughput_alternates_variants(monkeypatch):
 
     def spy(preset, images, labels, **options):
         state, config = original(preset, images, labels, **options)
-        built.append((options, [type(m) for m in state.discriminator.modules() if isinstance(m, torch.nn.Conv2d)]))
+        built.append((options, [type(m) for m in state.partner.modules() if isinstance(m, torch.nn.Conv2d)]))
         return state, config
 
     monkeypatch.setattr(bench, "prepare", spy)

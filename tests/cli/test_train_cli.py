@@ -54,7 +54,7 @@ def test_train_sample_resume(invoke, tiny_npz, tmp_path):
     result = invoke("train", "--resume", str(run), "--steps", "18", "--set", "lr_g=5e-4", "--quiet")
     assert result.exit_code == 0, result.stderr
     assert json.loads((run / "config.json").read_text())["train"]["lr_g"] == 5e-4
-    assert load_resumable(run)[1]["g_opt"]["param_groups"][0]["lr"] == 5e-4, "the new rate is the one used"
+    assert load_resumable(run)[1]["generator_opt"]["param_groups"][0]["lr"] == 5e-4, "the new rate is the one used"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -182,6 +182,18 @@ def test_ctrl_c_saves_a_clean_checkpoint(tiny_npz, tmp_path):
     result = run_cli("train", "--resume", str(run), "--steps", str(step + 2), "--threads", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     assert step_of(run) == step + 2
+
+
+def test_a_closed_terminal_sighup_stops_like_sigterm(tiny_npz, tmp_path):
+    """SIGHUP (the terminal closed) finishes the step, writes a checkpoint and the model, exits 130."""
+    run = tmp_path / "run"
+    process = _start(run, tiny_npz)
+    _wait_for(lambda: (run / "history.jsonl").exists())
+    process.send_signal(signal.SIGHUP)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted at step" in out and list_checkpoints(run) and (run / "model" / "generator.safetensors").exists()
+    assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
 
 
 def test_presets_describe_themselves_and_readme_shows_them():

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from digitgan.config import RunConfig, load_preset, preset_names
-from digitgan.exported import export_model, load_generator
+from digitgan.modelfolder.folder import export_model, load_generator
 from digitgan.models import G_BODIES, G_CONDITIONING, build_generator, one_hot, sample_noise
 from digitgan.models.inference import UnflattenChannelsLast, for_inference
 from tests.models.test_models import small_model

@@ -10,8 +10,8 @@ from digitgan.models import (
     D_CONDITIONING,
     G_BODIES,
     G_CONDITIONING,
-    build_discriminator,
     build_generator,
+    build_partner,
     one_hot,
     sample_noise,
 )
@@ -54,7 +54,7 @@ def test_every_combination_trains(g_body, g_cond, d_body, d_cond, loss):
     z = sample_noise(5, config.model)
     out = state.ema(z, one_hot(torch.arange(5), 10))
     assert out.shape == (5, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
-    logits, class_logits = state.discriminator(out, one_hot(torch.arange(5), 10))
+    logits, class_logits = state.partner(out, one_hot(torch.arange(5), 10))
     assert logits.shape == (5,)
     assert (class_logits is not None) == D_CONDITIONING[d_cond].aux
     if class_logits is not None:
@@ -92,7 +92,7 @@ def test_preset_architectures_match_sources():
     assert [(c.out_channels, c.kernel_size) for c in convs] == [(256, (5, 5)), (128, (5, 5)), (1, (2, 2))]
     linears = [m.out_features for m in g.modules() if isinstance(m, torch.nn.Linear)]
     assert linears == [1024, 128 * 7 * 7]
-    d = build_discriminator(keras.model)
+    d = build_partner(keras.model)
     assert [c.out_channels for c in d.modules() if isinstance(c, torch.nn.Conv2d)] == [32, 64, 128, 256]
     assert keras.train.lr_d == 5e-5 and keras.train.batch_size == 100 and keras.train.g_batch_multiplier == 2
     z = sample_noise(1000, keras.model)
@@ -117,7 +117,7 @@ def test_unconditional_ignores_label():
 
 
 def test_projection_uses_label():
-    d = build_discriminator(small_model(d_cond="projection")).eval()
+    d = build_partner(small_model(d_cond="projection")).eval()
     x = torch.rand(2, 1, 28, 28)
     assert not torch.allclose(d(x, one_hot(torch.tensor([1, 1]), 10))[0], d(x, one_hot(torch.tensor([2, 2]), 10))[0])
 
@@ -130,13 +130,13 @@ def test_phases_freeze_the_other_side(d_norm, joint):
     images, labels = tiny_tensors()
     state = build_state(config, len(images), torch.device("cpu"))
     calls = []
-    original = state.discriminator.forward
+    original = state.partner.forward
 
     def spy(x, v):
-        calls.append((len(x), x.requires_grad, any(p.requires_grad for p in state.discriminator.parameters())))
+        calls.append((len(x), x.requires_grad, any(p.requires_grad for p in state.partner.parameters())))
         return original(x, v)
 
-    state.discriminator.forward = spy
+    state.partner.forward = spy
     step(state, config, images, labels)
     batch = config.train.batch_size
     # D phase: real (no grad) and fake (detached, no grad), D trainable; G phase: fake carries G's graph, D frozen.
@@ -151,8 +151,8 @@ def test_paused_side_keeps_its_weights():
     images, labels = tiny_tensors()
     state = build_state(config, len(images), torch.device("cpu"))
     state.balance.paused = "D"
-    d_before = [p.detach().clone() for p in state.discriminator.parameters()]
+    d_before = [p.detach().clone() for p in state.partner.parameters()]
     g_before = [p.detach().clone() for p in state.generator.parameters()]
     step(state, config, images, labels)
-    assert all(torch.equal(a, b) for a, b in zip(d_before, state.discriminator.parameters(), strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(d_before, state.partner.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(g_before, state.generator.parameters(), strict=True))

@@ -6,7 +6,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from digitgan.config import load_preset
-from digitgan.models import build_discriminator, build_generator
+from digitgan.models import build_generator, build_partner
 from digitgan.models.thin_conv import ThinConv2d
 
 CASES = [  # (in, out, kernel, stride, padding): the shapes our models build, and neighbours
@@ -87,6 +87,6 @@ def test_state_dict_and_spectral_norm_are_those_of_conv2d():
 
 def test_default_model_uses_the_thin_routes_for_its_thin_convs():
     config = load_preset("fast").model
-    thin = [m for net in (build_generator(config), build_discriminator(config)) for m in net.modules()
+    thin = [m for net in (build_generator(config), build_partner(config)) for m in net.modules()
             if isinstance(m, ThinConv2d)]
     assert sorted((m.in_channels, m.out_channels) for m in thin) == [(1, 32), (16, 1), (32, 64)]

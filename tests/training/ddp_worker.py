@@ -21,7 +21,7 @@ if __name__ == "__main__":
     def capture(state):
         if state.step == int(steps):
             seen["g"] = {k: v.clone() for k, v in state.generator.state_dict().items()}
-            seen["d"] = {k: v.clone() for k, v in state.discriminator.state_dict().items()}
+            seen["d"] = {k: v.clone() for k, v in state.partner.state_dict().items()}
             seen["rank"], seen["world"] = state.rank, state.world
 
     def poison(state):

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from digitgan.config import load_preset
-from digitgan.exported import load_generator
-from digitgan.models import Encoder, build_discriminator, one_hot
-from digitgan.sampling import generate
+from digitgan.drawing.sampling import generate
+from digitgan.modelfolder.folder import load_generator
+from digitgan.models import Encoder, build_partner, one_hot
 from digitgan.training import train
 from digitgan.training.autoencoder import AutoencoderObjective, kl_divergence, reconstruction_loss
 from digitgan.training.history import read_history
@@ -18,7 +18,7 @@ from tests.conftest import tiny_config
 @pytest.mark.parametrize("preset", ["vae", "cvae", "ae"])
 def test_each_autoencoder_preset_trains_exports_and_draws(preset, tiny_npz, tmp_path):
     config = tiny_config(preset, dataset=str(tiny_npz), steps=30, lr_g=3e-3, lr_d=3e-3)
-    assert isinstance(build_discriminator(config.model), Encoder)
+    assert isinstance(build_partner(config.model), Encoder)
     summary = train(config, tmp_path / "run", quiet=True)
     assert summary["step"] == 30
     rows = [r for r in read_history(tmp_path / "run" / "history.jsonl") if r["kind"] == "log"]

@@ -9,15 +9,21 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from digitgan.training.launch import Launch
 
 RANK = """
 import os, signal, sys, time
 from pathlib import Path
+from digitgan.training.launch import watch_launcher
+watch_launcher()  # first thing, as `digitgan train` does in a rank
 rank = int(os.environ["RANK"])
 out = Path(sys.argv[1])
 (out / f"pid{rank}").write_text(str(os.getpid()))
-(out / f"env{rank}").write_text(" ".join(os.environ[k] for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")))
+(out / f"env{rank}").write_text(" ".join(os.environ[k] for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK",
+                                                                  "DIGITGAN_LAUNCHER_STORE")))
+(out / f"keys{rank}").write_text(" ".join(sorted(os.environ)))
 behaviour = sys.argv[2 + rank]
 seen = []
 def handle(signum, frame):
@@ -26,6 +32,7 @@ def handle(signum, frame):
     if behaviour != "stubborn":
         raise SystemExit(130)
 signal.signal(signal.SIGINT, handle)
+signal.signal(signal.SIGHUP, handle)
 signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "stubborn" else handle)
 if behaviour.startswith("exit"):
     time.sleep(0.3)
@@ -57,6 +64,11 @@ def test_every_rank_gets_its_environment_and_success_is_zero(tmp_path):
     assert Launch(2, ranks(tmp_path, "exit0", "exit0")).run() == 0
     envs = [(tmp_path / f"env{rank}").read_text().split() for rank in range(2)]
     assert [e[:3] for e in envs] == [["0", "2", "0"], ["1", "2", "1"]] and envs[0][3] == envs[1][3]
+    assert envs[0][3].startswith("127.0.0.1:")
+    added = {key for key in (tmp_path / "keys0").read_text().split() if key not in os.environ}
+    # the launch contract is digitgan's own and the standard rank variables: no private variable of torch's
+    assert added <= {"WORLD_SIZE", "LOCAL_WORLD_SIZE", "RANK", "LOCAL_RANK", "OMP_NUM_THREADS",
+                     "DIGITGAN_LAUNCHER_STORE", "DIGITGAN_LAUNCHER_PID"}, added
 
 
 def test_a_failing_rank_gives_its_code_and_the_others_are_ended(tmp_path):
@@ -74,15 +86,23 @@ def test_a_rank_that_hangs_after_another_finished_is_killed(tmp_path):
     assert any("did not end within 1 s" in note for note in notes)
 
 
-def test_ctrl_c_reaches_each_rank_once_and_gives_130(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP])
+def test_ctrl_c_or_a_closed_terminal_reaches_each_rank_once_and_gives_130(tmp_path, signum):
     def interrupt():
         while not (tmp_path / "pid1").exists() or not (tmp_path / "pid0").exists():
             time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signum)
 
     threading.Thread(target=interrupt, daemon=True).start()
     assert Launch(2, ranks(tmp_path, "wait", "wait")).run() == 130
-    assert all((tmp_path / f"signals{rank}").read_text() == str(int(signal.SIGINT)) for rank in range(2))
+    assert all((tmp_path / f"signals{rank}").read_text() == str(int(signum)) for rank in range(2))
+
+
+def test_a_rank_whose_launcher_is_already_gone_ends_itself():
+    code = "from digitgan.training.launch import watch_launcher; watch_launcher(); print('outlived')"
+    env = dict(os.environ, DIGITGAN_LAUNCHER_PID="1")  # not this process's parent
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == -signal.SIGKILL and "outlived" not in result.stdout
 
 
 def test_no_rank_outlives_a_killed_launcher(tmp_path):

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from digitgan.config import with_train
-from digitgan.exported import load_generator
+from digitgan.drawing.sampling import generate
+from digitgan.modelfolder.folder import load_generator
 from digitgan.models import one_hot
-from digitgan.sampling import generate
 from digitgan.training import train
 from digitgan.training.checkpoints import load_resumable
 from digitgan.training.history import read_history
@@ -30,7 +30,8 @@ def test_legacy_run_resumes_bit_identically_and_its_model_loads(tmp_path, monkey
     generator, config, raw = load_generator(Path("run"))
     assert raw["step"] == 6 and config.train.dataset == "tiny.npz"
     images = generate(generator, config, one_hot(torch.arange(10), 10), seed=3)
-    assert np.array_equal(images, expected["exported_images_seed3"].numpy())
+    # written on another CPU type: the same pixels, each within one grey level (float rounding at a level's edge)
+    assert np.abs(images.astype(int) - expected["exported_images_seed3"].numpy().astype(int)).max() <= 1
 
     shutil.copytree("run", "chained")
     train(with_train(config, steps=12), Path("run"), resume=Path("run"), quiet=True)
@@ -38,8 +39,9 @@ def test_legacy_run_resumes_bit_identically_and_its_model_loads(tmp_path, monkey
     assert resumed["step"] == expected["step"] == 12 and resumed["images_seen"] == expected["images_seen"]
     # Against the old code's own continuation: the same to float rounding. Bit for bit only on the CPU type the
     # fixture was written on (oneDNN picks kernels by instruction set, and they round differently).
-    for network in ("generator", "discriminator", "ema"):
-        for name, tensor in expected[network].items():
+    # the old checkpoint's names (discriminator, g_opt, d_opt) are read under today's (partner, ...)
+    for old, network in (("generator", "generator"), ("discriminator", "partner"), ("ema", "ema")):
+        for name, tensor in expected[old].items():
             assert torch.allclose(resumed[network][name], tensor, rtol=1e-4, atol=1e-5), f"{network}.{name}"
     logged = [(row["step"], row.get("d_loss")) for row in read_history(Path("run/history.jsonl"))]
     assert [step for step, _ in logged] == [row[0] for row in expected["history_d_loss"]]
@@ -49,6 +51,6 @@ def test_legacy_run_resumes_bit_identically_and_its_model_loads(tmp_path, monkey
     for steps in (9, 12):
         train(with_train(config, steps=steps), Path("chained"), resume=Path("chained"), quiet=True)
     _, chained = load_resumable(Path("chained"))
-    for network in ("generator", "discriminator", "ema"):
+    for network in ("generator", "partner", "ema"):
         for name, tensor in resumed[network].items():
             assert torch.equal(chained[network][name], tensor), f"{network}.{name}: 6 + 3 + 3 != 6 + 6 steps"

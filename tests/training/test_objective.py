@@ -4,7 +4,7 @@ go through D together or apart."""
 import pytest
 import torch
 
-from digitgan.models import build_discriminator, one_hot
+from digitgan.models import build_partner, one_hot
 from digitgan.training.objective import LOSSES, Objective, class_loss, r1_penalty
 from tests.conftest import tiny_config
 
@@ -33,7 +33,7 @@ def _batch(config, count=8):
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_joint_and_separate_forwards_give_the_same_loss(loss):
     config = tiny_config(loss=loss)
-    discriminator = build_discriminator(config.model).eval()  # eval: dropout off, so the forwards compare
+    discriminator = build_partner(config.model).eval()  # eval: dropout off, so the forwards compare
     objective = Objective(config)
     real, real_vector, fake, fake_vector = _batch(config)
     torch.manual_seed(0)
@@ -46,7 +46,7 @@ def test_joint_and_separate_forwards_give_the_same_loss(loss):
 
 def test_auxiliary_terms_and_weights():
     config = tiny_config(aux_weight=0.5)
-    discriminator = build_discriminator(config.model).eval()
+    discriminator = build_partner(config.model).eval()
     real, real_vector, fake, fake_vector = _batch(config)
     loss, metrics = Objective(config).discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
     _, real_class = discriminator(real, real_vector)

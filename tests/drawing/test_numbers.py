@@ -3,11 +3,11 @@
 import numpy as np
 import torch
 
-from digitgan.explain import explain_run
-from digitgan.explore import clock_frames, interpolate, parse_scales, parse_time, write_number
-from digitgan.exported import load_generator
+from digitgan.drawing.explain import explain_run
+from digitgan.drawing.numbers import clock_frames, interpolate, parse_scales, parse_time, write_number
+from digitgan.drawing.sampling import generate
+from digitgan.modelfolder.folder import load_generator
 from digitgan.models import one_hot
-from digitgan.sampling import generate
 
 
 def test_write_has_one_cell_per_character_and_one_writer_per_row(tiny_run):
@@ -71,8 +71,8 @@ def test_explain_report(tiny_npz, tmp_path):
 
 def test_shipped_default_model_draws_the_asked_digit():
     """The model inside the package: >= 97% conditional accuracy with the reference classifier."""
-    from digitgan.evaluate.classifier import load_reference, predict
-    from digitgan.pretrained import default_model_dir
+    from digitgan.classifiers.reference import load_reference, predict
+    from digitgan.modelfolder.folder import default_model_dir
 
     generator, config, raw = load_generator(default_model_dir())
     assert (default_model_dir() / "generator.safetensors").stat().st_size <= 5 * 1024 * 1024
@@ -85,7 +85,7 @@ def test_shipped_default_model_draws_the_asked_digit():
 
 
 def test_effective_dimensions():
-    from digitgan.explain import effective_dimensions
+    from digitgan.drawing.explain import effective_dimensions
 
     dims = effective_dimensions(np.array([[1.0, 0, 0, 0], [1.0, 1, 1, 1], [3.0, 1, 1, 1]]))
     assert dims[0] == 1.0 and dims[1] == 4.0 and 1.0 < dims[2] < 2.0

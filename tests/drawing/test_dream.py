@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from digitgan.dream import DreamSettings, dream, driven_confidence, load_driven, total_variation
+from digitgan.drawing.dream import DreamSettings, dream, driven_confidence, load_driven, total_variation
 
 
 @pytest.mark.parametrize("name", ["plain", "robust"])

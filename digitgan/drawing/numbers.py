@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from digitgan.config import RunConfig
+from digitgan.drawing.sampling import generate, label_mix
 from digitgan.errors import UserError
 from digitgan.files import atomic_write, save_png, write_json
 from digitgan.models import is_conditional, one_hot, sample_noise
-from digitgan.sampling import generate, label_mix
 
 MAX_STYLES = 64        # writers (rows) in one picture
 MAX_STEPS = 256        # frames of an interpolation

@@ -1,5 +1,5 @@
 """The reference classifier: a small CNN trained by a fixed, seeded recipe; its 128-d features feed the
-distance metrics (FCD, KID, precision/recall). Weights ship in digitgan/evaluate/weights/ with a model card.
+distance metrics (FCD, KID, precision/recall). Weights ship in digitgan/classifiers/weights/ with a model card.
 
 Features are the batch-normalised output of the 128-unit dense layer *before* its ReLU, so no unit is dead.
 """
@@ -19,7 +19,7 @@ from torch import nn
 
 from digitgan.errors import UserError
 from digitgan.files import atomic_write, write_json
-from digitgan.sampling import from_uint8
+from digitgan.images import from_uint8
 
 FEATURE_DIM = 128
 
@@ -157,7 +157,7 @@ def reference_name(dataset: str) -> str:
 
 
 def weights_dir() -> Path:
-    return Path(str(resources.files("digitgan.evaluate") / "weights"))
+    return Path(str(resources.files("digitgan.classifiers") / "weights"))
 
 
 def save_reference(model: ReferenceClassifier, dataset: str, recipe: Recipe, card: dict, directory: Path) -> Path:

@@ -1,13 +1,16 @@
-"""The exported model: RUN/model/config.json + generator.safetensors, all that sampling needs (+ README.md, its card).
+"""Load and save a model folder: config.json + generator.safetensors, all that drawing needs (+ README.md, its card).
 
-Training writes it (the EMA generator) at the end of a run and on Ctrl-C; every command that draws digits loads
-it. The config is checked before anything is built, so a model folder from elsewhere with a bad or oversized
-config is a one-line error, not a 12 TB allocation.
+Training writes it (the EMA generator, or an autoencoder's decoder) at the end of a run and on Ctrl-C; every
+command that draws digits loads it; with no folder named, they use the one shipped in pretrained/ (`make
+pretrained` trains it by the committed recipe, evaluates it, and copies it there). The config is checked before
+anything is built, so a model folder from elsewhere with a bad or oversized config is a one-line error, not a 12 TB
+allocation.
 """
 
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from safetensors.torch import load_file, save
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
 from digitgan.files import atomic_write, write_json
-from digitgan.model_card import write_model_card
+from digitgan.modelfolder.card import write_model_card
 from digitgan.models import Generator, build_generator, check_buildable, load_weights
 from digitgan.models.inference import for_inference
 
@@ -27,12 +30,20 @@ WEIGHTS_FORMAT = "digitgan-generator-1"
 
 def export_model(model_dir: Path, generator: Generator, config: RunConfig, extra: dict[str, Any] | None = None) -> Path:
     """Write config.json + generator.safetensors (each atomically) so that sampling needs no training state, and
-    README.md, its model card (digitgan/model_card.py)."""
+    README.md, its model card (card.py)."""
     tensors = {name: tensor.detach().to("cpu").contiguous() for name, tensor in generator.state_dict().items()}
     atomic_write(model_dir / "generator.safetensors", save(tensors, metadata={"format": WEIGHTS_FORMAT}))
     write_json(model_dir / "config.json", {"format": MODEL_FORMAT, **config.to_dict(), **(extra or {})})
     write_model_card(model_dir, config, extra)
     return model_dir
+
+
+def default_model_dir() -> Path:
+    """The model shipped inside the package (used when a command names no model)."""
+    directory = Path(str(resources.files("digitgan.modelfolder") / "pretrained"))
+    if not (directory / "generator.safetensors").is_file():
+        raise UserError(f"no default model in {directory}; build it with `make pretrained`, or pass --run RUN")
+    return directory
 
 
 def find_model_dir(target: Path) -> Path:

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from digitgan.config import load_preset, preset_names
+from digitgan.modelfolder.onnx_export import onnx_bytes
 from digitgan.models import build_generator, one_hot
-from digitgan.onnx_export import onnx_bytes
 from tests.conftest import run_cli
 
 

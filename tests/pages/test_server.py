@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from digitgan.serve import create_app
+from digitgan.pages.server import create_app
 from digitgan.training import train
 from tests.conftest import tiny_arrays, tiny_config
 

@@ -1,7 +1,7 @@
 """Model cards: every exported folder gets README.md in the hub style, with the figures once evaluated."""
 
 from digitgan.config import load_preset
-from digitgan.model_card import card_text
+from digitgan.modelfolder.card import card_text
 
 
 def test_card_has_front_matter_recipe_and_metrics_beside_the_floor():
@@ -23,5 +23,5 @@ def test_unevaluated_card_says_how_to_get_figures(tiny_run):
 def test_the_shipped_model_has_its_card_with_figures():
     from pathlib import Path
 
-    text = (Path(__file__).parents[1] / "digitgan" / "pretrained" / "README.md").read_text()
+    text = (Path(__file__).parents[2] / "digitgan" / "modelfolder" / "pretrained" / "README.md").read_text()
     assert text.startswith("---\nlibrary_name: digitgan") and "type: coverage" in text and "| recall |" in text

@@ -7,7 +7,6 @@ parameter is ever used as a path: the only files read are the model's, chosen at
 """
 
 import base64
-import json
 import threading
 from importlib import resources
 from pathlib import Path
@@ -17,8 +16,7 @@ import numpy as np
 import torch
 from fastapi import Query
 
-from digitgan.errors import UserError
-from digitgan.explore import (
+from digitgan.drawing.numbers import (
     SEPARATORS,
     clock_label_vectors,
     clock_picture,
@@ -27,10 +25,12 @@ from digitgan.explore import (
     rows_picture,
     write_number,
 )
-from digitgan.exported import find_model_dir, load_generator
+from digitgan.drawing.sampling import digit_grid, generate, label_mix
+from digitgan.errors import UserError
 from digitgan.files import png_bytes
+from digitgan.modelfolder.evaluation import evaluation_summary, read_report
+from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_generator
 from digitgan.models import is_conditional, one_hot, sample_noise
-from digitgan.sampling import digit_grid, generate, label_mix
 
 MAX_QUERY = 512
 TEXT_PATTERN = r"^[0-9: \-]{1,32}$"
@@ -45,35 +45,10 @@ def png(picture: np.ndarray, scale: int = 2) -> Any:
     return Response(png_bytes(picture, scale), media_type="image/png")
 
 
-SUMMARY_KEYS = ("accuracy", "fcd", "kid", "precision", "recall", "coverage", "broken", "classifier_score", "cas")
-
-
-def evaluation_summary(report: dict | None) -> dict | None:
-    """The figures the page shows from an evaluation report, the model's beside the real floor's."""
-    if report is None:
-        return None
-    return {"n_per_class": report.get("n_per_class"),
-            "model": {k: report["model"].get(k) for k in SUMMARY_KEYS if k in report["model"]},
-            "real_floor": {k: report["real_floor"].get(k) for k in SUMMARY_KEYS if k in report["real_floor"]}}
-
-
-def read_report(model_dir: Path) -> dict | None:
-    """The model's evaluation report: report.json beside the model (the shipped one), else RUN/eval/report.json."""
-    for path in (model_dir / "report.json", model_dir.parent / "eval" / "report.json"):
-        if path.is_file():
-            try:
-                return json.loads(path.read_text())
-            except (OSError, ValueError):
-                return None  # an unreadable report only hides the evaluation panel
-    return None
-
-
 def create_app(model: Path | None = None) -> Any:
     """The ASGI app for one model directory (default: the model shipped with digitgan)."""
     from fastapi import FastAPI, Request
     from fastapi.responses import HTMLResponse, JSONResponse
-
-    from digitgan.pretrained import default_model_dir
 
     model_dir = find_model_dir(model) if model is not None else default_model_dir()
     generator, config, raw = load_generator(model_dir)
@@ -91,7 +66,7 @@ def create_app(model: Path | None = None) -> Any:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
-        return (resources.files("digitgan") / "web" / "index.html").read_text()
+        return (resources.files("digitgan.pages") / "assets" / "index.html").read_text()
 
     @app.get("/api/health", summary="liveness")
     def health() -> dict:

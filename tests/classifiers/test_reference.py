@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from digitgan.classifiers.reference import Recipe, load_reference, predict, weights_dir
 from digitgan.data import FASHION_DIR, has_idx_files, load_dataset
 from digitgan.errors import UserError
-from digitgan.evaluate.classifier import Recipe, load_reference, predict, weights_dir
 from digitgan.evaluate.report import accuracy_of_recipe, evaluate_run, real_reference, score_images
 from digitgan.training import train
 from tests.conftest import run_cli, tiny_config

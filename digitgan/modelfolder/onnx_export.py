@@ -3,7 +3,8 @@
 Inputs `z` (N, z_dim) float32 and `label_vector` (N, classes) float32 (one-hot, or a soft mix), N dynamic; output
 `images` (N, 1, 28, 28) float32 in [-1, 1]. The file carries what a user needs to call it, as metadata_props
 (strings; JSON where structured): z_dim, noise, classes, class_names, the evaluation summary beside its real
-floor, the opset, the digitgan version. Plain ONNX operators only (the TorchScript exporter; no custom ops).
+floor (evaluation.py), the opset, the digitgan version. Plain ONNX operators only (the TorchScript exporter; no
+custom ops).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from torch import nn
 
 from digitgan import __version__
 from digitgan.config import RunConfig
+from digitgan.data import class_names_of
 from digitgan.files import atomic_write
+from digitgan.modelfolder.evaluation import evaluation_summary, read_report
+from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_generator
 
 OPSET = 17
 INPUTS, OUTPUT = ("z", "label_vector"), "images"
-SUMMARY_KEYS = ("accuracy", "fcd", "kid", "precision", "recall", "density", "coverage", "cas", "broken")
 
 
 class _Drawing(nn.Module):
@@ -35,23 +38,22 @@ class _Drawing(nn.Module):
         self.generator = generator
 
     def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
-        images = self.generator(z, label_vector)
-        return images + 0.0 * label_vector[:, :1, None, None]  # exactly +0: keeps the input in the graph
+        images = self.generator(z, label_vector) + 0.0 * label_vector[:, :1, None, None]  # keeps the input in the graph
+        # The documented range, guaranteed: onnxruntime's Tanh rounds one unit in the last place past -1 on some CPUs.
+        return images.clamp(-1.0, 1.0)
 
 
-def metadata(config: RunConfig, raw: dict[str, Any], class_names: tuple[str, ...], opset: int) -> dict[str, str]:
-    """The file's metadata_props: everything a caller needs besides the graph."""
-    report = raw.get("evaluation") or {}
-    summary = {key: report.get("model", {}).get(key) for key in SUMMARY_KEYS if key in report.get("model", {})}
-    floor = {key: report.get("real_floor", {}).get(key) for key in SUMMARY_KEYS
-             if key in report.get("real_floor", {})}
+def metadata(config: RunConfig, report: dict[str, Any] | None, class_names: tuple[str, ...],
+             opset: int) -> dict[str, str]:
+    """The file's metadata_props: everything a caller needs besides the graph (`report`: the model's evaluation
+    report, whose headline figures it carries)."""
     return {"producer": f"digitgan {__version__}", "format": "digitgan-onnx-1", "opset": str(opset),
             "z_dim": str(config.model.z_dim), "noise": config.model.noise,
             "noise_range": "standard normal" if config.model.noise == "normal" else "uniform in [-1, 1)",
             "classes": str(config.model.num_classes), "class_names": json.dumps(list(class_names)),
             "conditional": json.dumps(config.model.g_cond != "none"), "preset": config.preset,
             "dataset": config.train.dataset, "output": "images (N, 1, 28, 28) float32 in [-1, 1]; 255 * (x + 1) / 2",
-            "evaluation": json.dumps({"model": summary, "real_floor": floor})}
+            "evaluation": json.dumps(evaluation_summary(report))}
 
 
 def onnx_bytes(generator: nn.Module, config: RunConfig, properties: dict[str, str], opset: int = OPSET) -> bytes:
@@ -76,15 +78,8 @@ def onnx_bytes(generator: nn.Module, config: RunConfig, properties: dict[str, st
 
 def export_onnx(target: Path | None, out: Path, opset: int = OPSET) -> Path:
     """Write the model of a run or model directory (default: the shipped one) as ONNX to `out`; returns `out`."""
-    from digitgan.data import class_names_of
-    from digitgan.exported import find_model_dir, load_generator
-    from digitgan.pretrained import default_model_dir
-
     model_dir = find_model_dir(target) if target is not None else default_model_dir()
-    generator, config, raw = load_generator(model_dir, for_sampling=False)
-    # the evaluation: beside the weights (the shipped model), or the run's `digitgan evaluate` report
-    for report_path in (model_dir / "report.json", model_dir.parent / "eval" / "report.json"):
-        if "evaluation" not in raw and report_path.is_file():
-            raw = {**raw, "evaluation": json.loads(report_path.read_text())}
-    properties = metadata(config, raw, class_names_of(config.train.dataset, config.model.num_classes), opset)
+    generator, config, _ = load_generator(model_dir, for_sampling=False)
+    properties = metadata(config, read_report(model_dir),
+                          class_names_of(config.train.dataset, config.model.num_classes), opset)
     return atomic_write(out, onnx_bytes(generator, config, properties, opset))

@@ -13,12 +13,9 @@ from typing import Any
 
 from digitgan.config import RunConfig
 from digitgan.files import write_text
+from digitgan.kinds import kind_of
+from digitgan.modelfolder.evaluation import HEADLINE_METRICS, evaluation_summary
 
-# (report key, metric name in the card, higher is better)
-METRICS = (("accuracy", "conditional accuracy", True), ("fcd", "FCD (reference-classifier features)", False),
-           ("precision", "precision", True), ("recall", "recall", True), ("density", "density", True),
-           ("coverage", "coverage", True), ("cas", "CAS (classifier trained on generated, tested on real)", True),
-           ("broken", "broken share", False))
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
@@ -28,15 +25,14 @@ def _yaml_string(text: str) -> str:
 
 def front_matter(config: RunConfig, evaluation: dict[str, Any] | None) -> list[str]:
     dataset = config.train.dataset
-    tags = ["digitgan", "pytorch", "safetensors", "generative-adversarial-network" if config.model.kind == "gan"
-            else "variational-autoencoder" if config.model.kind == "vae" else "autoencoder",
+    tags = ["digitgan", "pytorch", "safetensors", kind_of(config.model.kind).tag,
             "class-conditional" if config.model.g_cond != "none" else "unconditional", "image-generation"]
     lines = ["---", "library_name: digitgan", "license: mit", "tags:", *[f"- {tag}" for tag in tags]]
     if dataset in DATASET_NAMES:
         lines += ["datasets:", f"- {dataset}"]
-    scores = (evaluation or {}).get("model", {})
-    floor = (evaluation or {}).get("real_floor", {})
-    present = [(key, name, higher) for key, name, higher in METRICS if scores.get(key) is not None]
+    summary = evaluation_summary(evaluation) or {}
+    scores, floor = summary.get("model", {}), summary.get("real_floor", {})
+    present = [metric for metric in HEADLINE_METRICS if metric.key in scores]
     if present:
         lines += ["model-index:", f"- name: {_yaml_string('digitgan ' + config.preset)}", "  results:",
                   "  - task:", "      type: image-generation", "      name: " + _yaml_string(
@@ -52,19 +48,19 @@ def front_matter(config: RunConfig, evaluation: dict[str, Any] | None) -> list[s
 
 def card_text(config: RunConfig, extra: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
     m, t = config.model, config.train
-    kind = {"gan": "GAN generator", "vae": "VAE decoder", "ae": "autoencoder decoder"}[m.kind]
+    kind = kind_of(m.kind)
     noise = "standard normal" if m.noise == "normal" else "uniform in [-1, 1)"
     conditional = m.g_cond != "none"
-    lines = [*front_matter(config, evaluation), "", f"# digitgan `{config.preset}` {kind}", "",
+    lines = [*front_matter(config, evaluation), "", f"# digitgan `{config.preset}` {kind.title}", "",
              f"A {'class-conditional ' if conditional else ''}generator of 28×28 grayscale "
              f"{DATASET_NAMES.get(t.dataset, t.dataset)} images, trained with digitgan. Files: `config.json` (the "
-             "configuration), `generator.safetensors` (the weights; the EMA generator for a GAN).", "",
+             f"configuration), `generator.safetensors` (the weights: {kind.exported}).", "",
              "## Use", "", "```bash",
              f"digitgan sample {'MODEL_DIR'} --digit {'7' if conditional else 'all'} --out samples.png",
              "digitgan export-model MODEL_DIR --format onnx --out generator.onnx   # onnxruntime, no PyTorch",
              "```", "", "```python", "from pathlib import Path", "import torch",
-             "from digitgan.exported import load_generator", "from digitgan.models import one_hot",
-             "from digitgan.sampling import generate", "",
+             "from digitgan.modelfolder.folder import load_generator", "from digitgan.models import one_hot",
+             "from digitgan.drawing.sampling import generate", "",
              'generator, config, _ = load_generator(Path("MODEL_DIR"))',
              f"images = generate(generator, config, one_hot(torch.tensor([2, 0, 2, 6]), {m.num_classes}), seed=3)"
              "  # (4, 28, 28) uint8", "```", "",
@@ -77,8 +73,9 @@ def card_text(config: RunConfig, extra: dict[str, Any], evaluation: dict[str, An
              + (f"; {extra['step']:,} steps, {extra['images_seen']:,} images seen" if "step" in extra else "")
              + ". `config.json` holds every setting; `digitgan train --preset ... --seed ...` with the same settings "
              "on the same machine gives the same weights.", "", "## Evaluation", ""]
-    scores, floor = (evaluation or {}).get("model", {}), (evaluation or {}).get("real_floor", {})
-    rows = [(name, scores[key], floor.get(key)) for key, name, _ in METRICS if scores.get(key) is not None]
+    summary = evaluation_summary(evaluation) or {}
+    scores, floor = summary.get("model", {}), summary.get("real_floor", {})
+    rows = [(name, scores[key], floor.get(key)) for key, name, _ in HEADLINE_METRICS if key in scores]
     if rows:
         lines += ["Scored by digitgan's own reference classifier (not Inception) against the real test set, beside "
                   "the same score of real images (the real floor):", "", "| metric | model | real data |",

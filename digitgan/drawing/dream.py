@@ -4,7 +4,7 @@
 The classifiers driven here are not the evaluator: `plain` has its own recipe and seed (a narrower network, no
 augmentation); `robust` has the same shape but was trained on adversarial examples (FGSM with a random start),
 the textbook fix, since a robust classifier's gradients point towards features a person would call a 4.
-Both ship in digitgan/dream_weights/ with model cards (`make dream-classifiers` rebuilds them by their recipes). A
+Both ship in digitgan/classifiers/weights/ with model cards (`make dream-classifiers` rebuilds them by their recipes). A
 total-variation prior (tv_weight) is the other fix: it penalises the high-frequency noise that fools a network.
 """
 
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from digitgan.classifiers.reference import Recipe, ReferenceClassifier, load_reference, predict, save_reference
 from digitgan.errors import UserError
-from digitgan.evaluate.classifier import Recipe, ReferenceClassifier, load_reference, predict, save_reference
-from digitgan.sampling import to_uint8
+from digitgan.images import to_uint8
 
 # The driven classifiers' recipes: deliberately not the evaluator's (width 16, seed 0, shifts, 8 epochs).
 DRIVEN_RECIPES = {"plain": Recipe(epochs=3, width=8, seed=11, max_shift=0),
@@ -40,7 +40,7 @@ class DreamSettings:
 
 
 def weights_dir() -> Path:
-    return Path(str(resources.files("digitgan") / "dream_weights"))
+    return Path(str(resources.files("digitgan.classifiers") / "weights"))
 
 
 def load_driven(name: str) -> tuple[ReferenceClassifier, dict]:
@@ -98,7 +98,7 @@ def train_driven(name: str, train_images: np.ndarray, train_labels: np.ndarray, 
     """Train a driven classifier by its committed recipe and save it with its card into weights_dir()."""
     import time
 
-    from digitgan.evaluate.classifier import card_facts, train_reference
+    from digitgan.classifiers.reference import card_facts, train_reference
 
     recipe = DRIVEN_RECIPES[name]
     started = time.monotonic()
