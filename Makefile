@@ -34,9 +34,11 @@ browser:
 data: setup fashion-data
 	$(BIN)/digitgan data fetch mnist
 
+# Two test processes (pytest-xdist): most tests run one thread each, so two keep both cores of a laptop busy.
+TEST_WORKERS ?= 2
 test: setup data browser
 	$(BIN)/python -m ruff check digitgan tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Trains the default preset for MINUTES on this machine (continuing the previous demo run if there is one),
 # then draws samples. Outputs: $(DEMO)/.

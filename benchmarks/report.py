@@ -344,12 +344,44 @@ def _onnx(results: dict) -> list[str]:
     return lines
 
 
-SECTIONS = [("quality", _quality), ("throughput", _throughput), ("sampling", _sampling),
-            ("conditioning", _conditioning), ("gpu", _gpu), ("serve_load", _serve_load), ("levers", _levers),
-            ("distribution", _distribution), ("load", _load), ("onnx", _onnx)]
+# (results.json key, renderer, the `make bench` sections whose measurements it shows)
+SECTIONS = [("quality", _quality, ("quality",)), ("throughput", _throughput, ("throughput", "memory")),
+            ("sampling", _sampling, ("sampling",)), ("conditioning", _conditioning, ("conditioning",)),
+            ("gpu", _gpu, ("gpu",)), ("serve_load", _serve_load, ("serve",)),
+            ("levers", _levers, ("levers", "levers-quality")), ("distribution", _distribution, ("distribution",)),
+            ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",))]
 
 
-def render(results: dict) -> str:
+def provenance_lines(results: dict, sections: tuple[str, ...], stale: dict[str, list[str] | None]) -> list[str]:
+    """One line per measured section: its commit and date, the paths it measures, and whether it is stale."""
+    lines = []
+    for name in sections:
+        entry = results.get("provenance", {}).get(name)
+        if not entry:
+            lines.append(f"*`{name}`: where and when it was measured is not recorded.*")
+            continue
+        changed = stale.get(name)
+        mark = ("**stale**: " + f"{len(changed)} measured file(s) changed since: " + ", ".join(
+            f"`{path}`" for path in changed[:8]) + (", …" if len(changed) > 8 else "")) if changed else \
+            "fresh: no measured file changed since" if changed == [] else "staleness unknown (commit not in this clone)"
+        lines.append(f"*`{name}`: measured at `{(entry.get('commit') or 'unknown')[:10]}` on {entry.get('date')}; "
+                     f"measures {', '.join(f'`{path}`' for path in entry.get('sources', []))}; {mark}.*")
+    return lines
+
+
+def with_provenance(section: list[str], provenance: list[str]) -> list[str]:
+    """The section's lines with its provenance right under its heading."""
+    heading = next(i for i, line in enumerate(section) if line.startswith("## "))
+    return [*section[:heading + 1], "", *provenance, *section[heading + 1:]]
+
+
+def render(results: dict, stale: dict[str, list[str] | None] | None = None) -> str:
+    """RESULTS.md from results.json; `stale`: benchmarks.provenance.staleness of results["provenance"] (computed
+    here when not given)."""
+    if stale is None:
+        from benchmarks.provenance import staleness
+
+        stale = staleness(results.get("provenance", {}))
     machine = results["machine"]
     lines = ["# digitgan benchmark results", "",
              f"Machine: {machine['cpu']}, {machine['threads']} threads of {machine['cores']} cores, torch "
@@ -360,8 +392,25 @@ def render(results: dict) -> str:
              "code).", ""]
     lines += [f"Note: {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
     lines += targets(results)
-    for key, section in SECTIONS:
+    for key, section, measured in SECTIONS:
         if key in results:
-            lines += section(results)
+            lines += with_provenance(section(results), provenance_lines(results, measured, stale))
     return "\n".join(lines)
 
+
+
+def main() -> int:
+    """Rewrite RESULTS.md from results.json, its staleness marks as of the working tree (nothing is measured)."""
+    import json
+    from pathlib import Path
+
+    from digitgan.files import write_text
+
+    here = Path(__file__).resolve().parent
+    write_text(here / "RESULTS.md", render(json.loads((here / "results.json").read_text())))
+    print(f"wrote {here / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

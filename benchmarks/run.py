@@ -15,7 +15,10 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   onnx            the shipped model through onnxruntime beside PyTorch, at batch 1 and 1024
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
 
-Timings are medians where repeats are cheap; ratios are from one run on one machine.
+Timings are medians where repeats are cheap; ratios are from one run on one machine. Every section records the
+commit and date it was measured at and the paths it measures (benchmarks/provenance.py); RESULTS.md marks a
+section stale when those paths changed since. `python -m benchmarks.report` rewrites RESULTS.md from results.json
+(the marks as of the working tree) without measuring anything.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import ALL_PRESETS, HERE, Context, cpu_model, matmul_peak, tensors
+from benchmarks.provenance import record
 from benchmarks.report import render
 from benchmarks.sections import distribution, gpu, levers, load, onnx, quality, sampling, serve, throughput
 from digitgan.files import write_json, write_text
@@ -81,15 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"] = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "cores": os.cpu_count(),
                           "torch": torch.__version__, "python": platform.python_version(),
                           "date": time.strftime("%Y-%m-%d")}
-    peak, peak_size = matmul_peak()
+    peak, peak_size = matmul_peak((256,) if args.smoke else (512, 1024, 2048))  # smoke: the code runs, quickly
     results["machine"].update(matmul_peak_gflops=round(peak, 1), matmul_peak_size=peak_size)
     print(f"machine: {results['machine']}", flush=True)
     images, labels = tensors()
     context = Context(args, results, images, labels, peak, peak_size,
-                      presets=["fast", "simple-gan"] if args.smoke else ALL_PRESETS,
+                      presets=["fast"] if args.smoke else ALL_PRESETS,
                       save=lambda: write_json(results_path, results))
     for name in args.only or list(SECTIONS):
         SECTIONS[name](context)
+        if not args.smoke:
+            results.setdefault("provenance", {})[name] = record(name)
         context.save()  # after every section, so an interrupted benchmark keeps what it measured
     write_text(args.out / "RESULTS.md", render(results))
     print(f"wrote {results_path} and {args.out / 'RESULTS.md'}")

@@ -142,6 +142,8 @@ def tiny_config(preset: str = "fast", **train_changes):
     config.train.log_every = 2
     config.train.checkpoint_every = 0
     config.train.eval_every = 0  # tiny data sets have no reference classifier
+    # a few batches of standing statistics, not the preset's hundred: every grid and export recomputes them
+    config.train.standing_stats = min(config.train.standing_stats, 4)
     for key, value in train_changes.items():
         setattr(config.train, key, value)
     return RunConfig.from_dict(config.to_dict())  # checked, as every config reaching the trainer is

@@ -95,9 +95,9 @@ def run(context: Context) -> None:
     results["fcd_floor_2k"] = round(fcd_floor(), 4)
     results["quality"] = results.get("quality", {}) if args.presets else {}
     for preset in args.presets or (["fast"] if context.smoke else QUALITY_PRESETS):
-        minutes = 0.1 if context.smoke else (args.fast_minutes or args.minutes) if preset == "fast" else args.minutes
+        minutes = 0.05 if context.smoke else (args.fast_minutes or args.minutes) if preset == "fast" else args.minutes
         slow = context.steps_per_second(preset) * load_preset(preset).train.batch_size < 200
-        interval = 2 if context.smoke else args.slow_eval_seconds if slow else args.eval_seconds
+        interval = 1 if context.smoke else args.slow_eval_seconds if slow else args.eval_seconds
         outcome = time_to_quality(preset, minutes, interval, args.runs, context.steps_per_second(preset),
                                   reuse=args.reuse_runs)
         results["quality"][preset] = {**outcome, "eval_every_seconds": interval, "budget_minutes": minutes}

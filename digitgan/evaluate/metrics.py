@@ -84,13 +84,20 @@ def knn_radii(features: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray:
     return np.concatenate(radii)
 
 
-def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, k_pr: int = 3,
-                                      k_dc: int = 5) -> dict[str, float]:
-    """Improved precision/recall (Kynkäänniemi et al. 2019, k=3) and density/coverage (Naeem et al. 2020, k=5)."""
-    real_radii_pr, fake_radii_pr = knn_radii(real, k_pr), knn_radii(fake, k_pr)
+K_PR, K_DC = 3, 5
+
+
+def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, k_pr: int = K_PR, k_dc: int = K_DC,
+                                      real_radii: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+    """Improved precision/recall (Kynkäänniemi et al. 2019, k=3) and density/coverage (Naeem et al. 2020, k=5).
+
+    real_radii: (knn_radii(real, k_pr), knn_radii(real, k_dc)) when already computed (the same for every sample
+    set judged against one real set)."""
+    real_radii_pr, real_radii_dc = real_radii if real_radii is not None else (knn_radii(real, k_pr),
+                                                                             knn_radii(real, k_dc))
+    fake_radii_pr = knn_radii(fake, k_pr)
     precision_slack, _ = _pairwise_min_and_count(fake, real, real_radii_pr)
     recall_slack, _ = _pairwise_min_and_count(real, fake, fake_radii_pr)
-    real_radii_dc = knn_radii(real, k_dc)
     _, density_counts = _pairwise_min_and_count(fake, real, real_radii_dc)
     # coverage: real points whose k-NN ball holds at least one fake sample
     coverage_slack, _ = _pairwise_min_and_count(real, fake, np.zeros(len(fake)))

@@ -7,6 +7,8 @@ against the real test set; for CAS, the shipped classifier's own test accuracy (
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from digitgan.data import load_dataset
 from digitgan.drawing.sampling import generate
 from digitgan.errors import UserError
 from digitgan.evaluate.metrics import (
+    K_DC,
+    K_PR,
     broken_shares,
     classifier_score,
     conditional_accuracy,
@@ -29,6 +33,7 @@ from digitgan.evaluate.metrics import (
     ink_share,
     intra_class_diversity,
     kid,
+    knn_radii,
     least_convincing,
     nearest_distances,
     precision_recall_density_coverage,
@@ -53,6 +58,7 @@ class RealReference:
     reference_features: np.ndarray
     outlier_threshold: float
     ink_range: tuple[float, float]  # the reference images' (0.1th, 99.9th) percentile of ink share
+    test_radii: tuple[np.ndarray, np.ndarray]  # the test features' k-NN radii for precision/recall and density/coverage
 
 
 def real_reference(classifier: torch.nn.Module, test_images: np.ndarray, reference_images: np.ndarray) -> RealReference:
@@ -60,7 +66,8 @@ def real_reference(classifier: torch.nn.Module, test_images: np.ndarray, referen
     _, reference_features = predict(classifier, reference_images)
     threshold = float(np.percentile(nearest_distances(test_features, reference_features), OUTLIER_QUANTILE))
     low, high = np.percentile(ink_share(reference_images), [100 - OUTLIER_QUANTILE, OUTLIER_QUANTILE])
-    return RealReference(test_features, reference_features, threshold, (float(low), float(high)))
+    radii = (knn_radii(test_features, K_PR), knn_radii(test_features, K_DC))
+    return RealReference(test_features, reference_features, threshold, (float(low), float(high)), radii)
 
 
 def judgements(logits: np.ndarray, features: np.ndarray, requested: np.ndarray | None,
@@ -93,7 +100,7 @@ def score_images(images: np.ndarray, requested: np.ndarray | None, classifier: t
     ink = ink_share(images)
     result.update(broken_shares(asked_probability, distance, reference.outlier_threshold, ink, reference.ink_range))
     if full:
-        result.update(precision_recall_density_coverage(test_features, features))
+        result.update(precision_recall_density_coverage(test_features, features, real_radii=reference.test_radii))
         by_class = requested if requested is not None else predicted
         result["intra_class_diversity"] = intra_class_diversity(features, by_class, num_classes, seed=seed)
     return result, least_convincing(asked_probability, distance, reference.outlier_threshold, ink, reference.ink_range)
@@ -146,24 +153,53 @@ def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = 
     return report
 
 
+@dataclass
+class RealSide:
+    """Everything an evaluation computes from real data alone: the same for every sample set judged against one
+    data set with one seed."""
+    classifier: torch.nn.Module
+    card: dict[str, Any]
+    test: Any                       # data.Dataset: the real test split
+    reference: RealReference
+    floor_scores: dict[str, Any]    # the real floor: FLOOR_SIZE real training images scored like a sample set
+
+
+_REAL_SIDES: dict[tuple[str, int, int, str], RealSide] = {}
+
+
+def real_side(dataset: str, num_classes: int, seed: int) -> RealSide:
+    """The real side of an evaluation of `dataset` with `seed`, computed once per process for the same data (keyed
+    by the training images' and test labels' digest, so a changed file is computed afresh)."""
+    train, test = load_dataset(dataset, "train"), load_dataset(dataset, "test")
+    digest = hashlib.blake2b(train.images.tobytes(), digest_size=16)
+    digest.update(test.images.tobytes())
+    key = (dataset, num_classes, seed, digest.hexdigest())
+    if key not in _REAL_SIDES:
+        classifier, card = load_reference(reference_name(dataset))
+        floor_index = np.sort(np.random.default_rng(seed).choice(len(train), min(FLOOR_SIZE, len(train)),
+                                                                 replace=False))
+        # The broken share's reference: other real training images than the floor's, so the floor is judged fairly.
+        others = np.setdiff1d(np.arange(len(train)), floor_index)
+        reference_rng = np.random.default_rng(seed + seeds.BROKEN_REFERENCE)
+        reference_index = np.sort(reference_rng.choice(others, min(FLOOR_SIZE, len(others)), replace=False))
+        reference = real_reference(classifier, test.images, train.images[reference_index])
+        floor_scores, _ = score_images(train.images[floor_index], train.labels[floor_index], classifier, reference,
+                                       num_classes, seed)
+        _REAL_SIDES.clear()  # one data set at a time: the features of another would only hold memory
+        _REAL_SIDES[key] = RealSide(classifier, card, test, reference, floor_scores)
+    return _REAL_SIDES[key]
+
+
 def evaluate_images(images: np.ndarray, requested: np.ndarray | None, dataset: str, num_classes: int, out: Path,
                     about: dict[str, Any], seed: int = 0, cas: Any = None) -> dict[str, Any]:
     """Score (N,28,28) uint8 images (asked for `requested` classes, or None when unconditional) beside the real
     floor of `dataset`; write report.json, report.md, worst.png, row.png (and confusion.png) into `out`.
     cas(test_set) -> float computes the classification accuracy score when given."""
     started = time.monotonic()
-    classifier, card = load_reference(reference_name(dataset))
-    test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
-    floor_index = np.sort(np.random.default_rng(seed).choice(len(train), min(FLOOR_SIZE, len(train)), replace=False))
-    # The broken share's reference: other real training images than the floor's, so the floor is judged fairly.
-    others = np.setdiff1d(np.arange(len(train)), floor_index)
-    reference_rng = np.random.default_rng(seed + seeds.BROKEN_REFERENCE)
-    reference_index = np.sort(reference_rng.choice(others, min(FLOOR_SIZE, len(others)),
-                                                                     replace=False))
-    reference = real_reference(classifier, test.images, train.images[reference_index])
+    real = real_side(dataset, num_classes, seed)
+    classifier, card, test, reference = real.classifier, real.card, real.test, real.reference
     model_scores, worst = score_images(images, requested, classifier, reference, num_classes, seed)
-    floor_scores, _ = score_images(train.images[floor_index], train.labels[floor_index], classifier, reference,
-                                   num_classes, seed)
+    floor_scores = copy.deepcopy(real.floor_scores)
     if cas is not None:
         model_scores["cas"] = cas(test)
         floor_scores["cas"] = card.get("test_accuracy")  # the same recipe on the 60,000 real training images

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import numpy as np
 import torch
 from fastapi import Query
+from pydantic import BaseModel, Field
 
 from digitgan.drawing.numbers import (
     SEPARATORS,
@@ -33,10 +34,74 @@ from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_
 from digitgan.models import is_conditional, one_hot, sample_noise
 
 MAX_QUERY = 512
-TEXT_PATTERN = r"^[0-9: \-]{1,32}$"
+TEXT_PATTERN = r"^[0-9: \-]*[0-9][0-9: \-]*$"  # digits, ':', '-', space, at least one digit
+TEXT_LENGTH = 32
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+PATTERN_MESSAGES = {"text": "text must be digits, ':', '-' or spaces, with at least one digit",
+                    "time": "time must be HH:MM:SS, from 00:00:00 to 23:59:59"}
 # FastAPI reads these annotations at run time, so they live at module level (no postponed evaluation here).
 Digit = Annotated[int, Query(ge=0, le=9, description="a digit 0-9")]
-Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
+Seed = Annotated[int, Query(ge=0, le=2**31 - 1, description="the noise's seed: the same seed, the same writer")]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Evaluation(BaseModel):
+    """The headline metrics of the model's evaluation report (digitgan/modelfolder/evaluation.py)."""
+    n_per_class: int | None
+    model: dict[str, float]
+    real_floor: dict[str, float]
+
+
+class ModelInfo(BaseModel):
+    preset: str
+    step: int | None
+    images_seen: int | None
+    conditional: bool
+    model: dict[str, Any] | None
+    evaluation: Evaluation | None
+
+
+class Samples(BaseModel):
+    digit: int
+    seed: int
+    images: list[str] = Field(description="base64 PNGs, 28x28 grayscale")
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="where: ['query', NAME], or ['query'] for the whole query")
+    msg: str = Field(description="what is wrong, for a person to read")
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer of the API has this body (FastAPI's validation-error shape)."""
+    detail: list[ErrorItem]
+
+
+def error_response(status: int, message: str, where: tuple[str, ...] = ("query",), kind: str = "value_error") -> Any:
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": [{"loc": list(where), "msg": message, "type": kind}]}, status_code=status)
+
+
+class ApiError(Exception):
+    """A request the API refuses after reading it: answered with `status` and an ErrorBody."""
+
+    def __init__(self, status: int, message: str, where: tuple[str, ...] = ("query",)) -> None:
+        super().__init__(message)
+        self.status, self.message, self.where = status, message, where
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    414: {"model": ErrorBody, "description": f"the query is longer than {MAX_QUERY} characters"},
+    422: {"model": ErrorBody, "description": "a parameter is missing, unknown or out of its range, or the model "
+                                             "cannot draw what is asked (an unconditional model asked for a digit)"},
+}
+IMAGE = {200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+               "description": "a PNG picture"}}
 
 
 def png(picture: np.ndarray, scale: int = 2) -> Any:
@@ -48,6 +113,7 @@ def png(picture: np.ndarray, scale: int = 2) -> Any:
 def create_app(model: Path | None = None) -> Any:
     """The ASGI app for one model directory (default: the model shipped with digitgan)."""
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
 
     model_dir = find_model_dir(model) if model is not None else default_model_dir()
@@ -55,98 +121,169 @@ def create_app(model: Path | None = None) -> Any:
     report = read_report(model_dir)
     conditional = is_conditional(config.model)
 
-    app = FastAPI(title="digitgan", version="1", docs_url=None, redoc_url=None,
-                  description="Handwritten digits on demand from a class-conditional GAN.")
+    app = FastAPI(title="digitgan", version="1", docs_url=None, redoc_url=None, responses=ERRORS,
+                  description="Handwritten digits on demand from a class-conditional GAN. Every refused request "
+                              "gets a 4xx answer with an ErrorBody: a list of {loc, msg, type}, msg readable.")
+
+    @app.exception_handler(ApiError)
+    async def refused(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(error.status, error.message, error.where)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own shape, with only the fields ErrorBody documents (no echo of the input), and a sentence in
+        # place of a regular expression where a pattern is not met
+        items = []
+        for item in error.errors():
+            loc = [str(part) if not isinstance(part, int) else part for part in item.get("loc", ("query",))]
+            kind = str(item.get("type", "value_error"))
+            message = PATTERN_MESSAGES.get(str(loc[-1])) if kind == "string_pattern_mismatch" else None
+            items.append({"loc": loc, "msg": message or str(item.get("msg", "invalid")), "type": kind})
+        return JSONResponse({"detail": items}, status_code=422)
 
     @app.middleware("http")
-    async def limit_query(request: Request, call_next):  # noqa: ANN001, ANN202 - ASGI middleware
-        if len(request.url.query) > MAX_QUERY:
-            return JSONResponse({"detail": f"query longer than {MAX_QUERY} characters"}, status_code=414)
+    async def unknown_parameters(request: Request, call_next):  # noqa: ANN001, ANN202 - ASGI middleware
+        # Checked before anything else: a misspelt parameter is refused (422), not silently ignored.
+        allowed = known.get(request.url.path)
+        if allowed is not None:
+            unknown = sorted({name for name, _ in request.query_params.multi_items()} - allowed)
+            if unknown:
+                return error_response(422, f"unknown parameter '{unknown[0][:40]}'; this operation takes "
+                                           f"{', '.join(sorted(allowed)) or 'none'}", ("query", unknown[0][:40]),
+                                      "extra_forbidden")
         return await call_next(request)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return (resources.files("digitgan.pages") / "assets" / "index.html").read_text()
 
-    @app.get("/api/health", summary="liveness")
-    def health() -> dict:
-        return {"status": "ok"}
+    @app.get("/api/health", summary="liveness", response_model=Health)
+    def health(request: Request) -> Health:
+        limit_query(request)
+        return Health(status="ok")
 
-    @app.get("/api/model", summary="the model's configuration and evaluation summary")
-    def model_info() -> dict:
-        return {"preset": config.preset, "step": raw.get("step"), "images_seen": raw.get("images_seen"),
-                "conditional": conditional, "model": raw.get("model"), "evaluation": evaluation_summary(report)}
+    @app.get("/api/model", summary="the model's configuration and evaluation summary", response_model=ModelInfo)
+    def model_info(request: Request) -> ModelInfo:
+        limit_query(request)
+        return ModelInfo(preset=config.preset, step=raw.get("step"), images_seen=raw.get("images_seen"),
+                         conditional=conditional, model=raw.get("model"), evaluation=evaluation_summary(report))
 
     add_drawing_routes(app, generator, config)
+    known = {route.path: {param.alias for param in route.dependant.query_params}
+             for route in app.routes if hasattr(route, "dependant")}
     return app
+
+
+def limit_query(request: Any) -> None:
+    """Refuse (414) a query over MAX_QUERY characters. Called first thing in every operation, i.e. after its
+    parameters have been validated: an invalid request gets 422 whatever its length."""
+    if len(request.url.query) > MAX_QUERY:
+        raise ApiError(414, f"query longer than {MAX_QUERY} characters")
 
 
 def add_drawing_routes(app: Any, generator: torch.nn.Module, config: Any) -> None:
     """The endpoints that draw: write, sample, interpolate, mix, clock. One model call at a time (a lock), so
     concurrent requests queue instead of oversubscribing the CPU threads."""
-    from fastapi import HTTPException, Request
+    from fastapi import Request
     from fastapi.responses import JSONResponse, Response
 
     lock = threading.Lock()
-    image_png = {200: {"content": {"image/png": {}}}}
 
     def run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - serialises model calls
         try:
             with lock, torch.no_grad():
                 return function(*args, **kwargs)
         except UserError as error:
-            raise HTTPException(status_code=422, detail=str(error)) from None
+            raise ApiError(422, str(error)) from None
 
-    def need_conditional() -> None:
+    def start(request: Request) -> None:
+        limit_query(request)
         if not is_conditional(config.model):
-            raise HTTPException(status_code=422, detail="this model is unconditional: it cannot draw chosen digits")
+            raise ApiError(422, "this model is unconditional: it cannot draw chosen digits")
 
     @app.get("/api/write", summary="a number handwritten, one writer per row", response_class=Response,
-             responses=image_png)
-    def write(text: Annotated[str, Query(pattern=TEXT_PATTERN, description="digits, ':', '-', space")],
-              styles: Annotated[int, Query(ge=1, le=16)] = 1, seed: Seed = 0) -> Response:
-        need_conditional()
-        if all(ch in SEPARATORS for ch in text):
-            raise HTTPException(status_code=422, detail="text has no digit")
+             responses=IMAGE)
+    def write(request: Request,
+              text: Annotated[str, Query(pattern=TEXT_PATTERN, min_length=1, max_length=TEXT_LENGTH,
+                                         description="digits, ':', '-', space; at least one digit")],
+              styles: Annotated[int, Query(ge=1, le=16, description="writers, one row each")] = 1,
+              seed: Seed = 0) -> Response:
+        start(request)
+        if all(ch in SEPARATORS for ch in text):  # the pattern says so too; kept for callers that skip it
+            raise ApiError(422, "text has no digit", ("query", "text"))
         return png(rows_picture(run(write_number, generator, config, text, styles=styles, seed=seed)))
 
     @app.get("/api/sample", summary="a grid of one digit (PNG, or JSON with base64 PNGs)", response_class=Response,
-             responses={200: {"content": {"image/png": {}, "application/json": {}}}})
-    def sample(request: Request, digit: Digit, n: Annotated[int, Query(ge=1, le=256)] = 16,
-               seed: Seed = 0) -> Response:
-        need_conditional()
+             responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                                          "application/json": {"schema": Samples.model_json_schema()}},
+                              "description": "a PNG grid; JSON with one base64 PNG per digit when the request "
+                                             "accepts application/json"}})
+    def sample(request: Request, digit: Digit,
+               n: Annotated[int, Query(ge=1, le=256, description="how many")] = 16, seed: Seed = 0) -> Response:
+        start(request)
         if "application/json" in request.headers.get("accept", ""):
             images = run(generate, generator, config, one_hot(torch.full((n,), digit), config.model.num_classes),
                          seed=seed)
             encoded = [base64.b64encode(png_bytes(image)).decode() for image in images]
-            return JSONResponse({"digit": digit, "seed": seed, "images": encoded})
+            return JSONResponse(Samples(digit=digit, seed=seed, images=encoded).model_dump())
         return png(run(digit_grid, generator, config, digit, n, seed))
 
     @app.get("/api/interpolate", summary="label-space morph from one digit to another", response_class=Response,
-             responses=image_png)
-    def morph(start: Annotated[int, Query(alias="from", ge=0, le=9)], to: Digit,
-              steps: Annotated[int, Query(ge=2, le=64)] = 10, styles: Annotated[int, Query(ge=1, le=8)] = 1,
+             responses=IMAGE)
+    def morph(request: Request, start_digit: Annotated[int, Query(alias="from", ge=0, le=9, description="a digit 0-9")],
+              to: Digit, steps: Annotated[int, Query(ge=2, le=64, description="frames")] = 10,
+              styles: Annotated[int, Query(ge=1, le=8, description="writers, one row each")] = 1,
               seed: Seed = 0) -> Response:
-        need_conditional()
-        return png(rows_picture(run(interpolate, generator, config, start, to, steps, "label", styles=styles,
+        start(request)
+        return png(rows_picture(run(interpolate, generator, config, start_digit, to, steps, "label", styles=styles,
                                     seed=seed)))
 
     @app.get("/api/mix", summary="one digit drawn with the label vector (1-t)·e_from + t·e_to",
-             response_class=Response, responses=image_png)
-    def mix(start: Annotated[int, Query(alias="from", ge=0, le=9)], to: Digit,
-            t: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5, seed: Seed = 0) -> Response:
-        need_conditional()
-        label_vector = label_mix(start, to, t, config.model.num_classes)[None]
+             response_class=Response, responses=IMAGE)
+    def mix(request: Request, start_digit: Annotated[int, Query(alias="from", ge=0, le=9, description="a digit 0-9")],
+            to: Digit, t: Annotated[float, Query(ge=0.0, le=1.0, description="how far towards `to`")] = 0.5,
+            seed: Seed = 0) -> Response:
+        start(request)
+        label_vector = label_mix(start_digit, to, t, config.model.num_classes)[None]
         return png(run(generate, generator, config, label_vector, seed=seed)[0], scale=4)
 
     @app.get("/api/clock", summary="the clock at HH:MM:SS, a fraction `fade` into the crossfade from the "
-             "previous second", response_class=Response, responses=image_png)
-    def clock(time: Annotated[str, Query(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")],
-              fade: Annotated[float, Query(ge=0.0, le=1.0)] = 1.0, seed: Seed = 0) -> Response:
-        need_conditional()
+             "previous second", response_class=Response, responses=IMAGE)
+    def clock(request: Request, time: Annotated[str, Query(pattern=TIME_PATTERN, description="HH:MM:SS")],
+              fade: Annotated[float, Query(ge=0.0, le=1.0, description="0: the previous second, 1: this one")] = 1.0,
+              seed: Seed = 0) -> Response:
+        start(request)
         label_vector = clock_label_vectors(parse_time(time), fade, config.model.num_classes)
         writer = sample_noise(1, config.model, torch.Generator().manual_seed(seed)).expand(6, -1)
         return png(clock_picture(run(generate, generator, config, label_vector, z=writer)))
+
+
+def api_markdown(schema: dict[str, Any]) -> str:
+    """README's API table from the OpenAPI schema (`app.openapi()`): one row per operation, its answer, and its
+    parameters with their limits."""
+    def limits(param: dict[str, Any]) -> str:
+        spec, parts = param.get("schema", {}), []
+        if "minimum" in spec and "maximum" in spec:
+            parts.append("–".join(f"{v:,}" if float(v).is_integer() and isinstance(v, int) else f"{v:g}"
+                                  for v in (spec["minimum"], spec["maximum"])))
+        if "maxLength" in spec:
+            parts.append(f"{spec.get('minLength', 0)}–{spec['maxLength']} characters")
+        if "pattern" in spec and param["name"] not in PATTERN_MESSAGES:
+            parts.append(f"pattern `{spec['pattern']}`")
+        parts.append("required" if param.get("required") else f"default {spec.get('default')}")
+        return f"`{param['name']}` ({', '.join(parts)})" + (f": {param['description']}" if "description" in param
+                                                             else "")
+
+    lines = ["| request | answer | parameters |", "|---|---|---|"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            ok = operation["responses"]["200"].get("content", {})
+            kinds = " or ".join("PNG" if kind == "image/png" else "JSON" for kind in ok) or "JSON"
+            params = "; ".join(limits(param) for param in operation.get("parameters", [])) or "none"
+            codes = ", ".join(code for code in operation["responses"] if code != "200")
+            lines.append(f"| `{method.upper()} {path}` | {operation.get('summary', '')} ({kinds}; else {codes}) | "
+                         f"{params} |")
+    return "\n".join(lines)
 
 
 def serve(model: Path | None, host: str, port: int) -> None:

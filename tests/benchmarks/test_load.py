@@ -14,11 +14,11 @@ def test_environment_drops_the_users_openmp_settings(monkeypatch):
 
 
 def test_training_under_load_measures_every_variant(monkeypatch):
-    chosen = (load.DEFAULT, load.FIXED, load.ADAPTIVE)
+    # two of the variants (each a fresh process alone and beside the competitor); the bench runs all five
+    chosen = (load.DEFAULT, load.FIXED)
     monkeypatch.setattr(load, "VARIANTS", {name: load.VARIANTS[name] for name in chosen})
-    result = load.training_under_load(rounds=1, steps=5)
+    result = load.training_under_load(rounds=1, steps=3)
     for where in ("alone", "beside_competitor"):
         assert set(result[where]) == set(chosen)
         assert all(row["images_per_second"] > 0 for row in result[where].values())
     assert result["default_alone_vs_fixed"] > 0 and result["default_beside_competitor_of_alone"] > 0
-    assert result["adaptive_alone_vs_fixed"] > 0

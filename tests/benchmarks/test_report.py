@@ -46,3 +46,51 @@ def test_load_section_and_targets():
     assert "--adapt-threads, alone: within 3% of 2 fixed threads | 0.960× | **not met** |" in text
     assert "0 of 10 hung, 0 failed | met |" in text
     assert "serve p99 beside a training ≤ 3× its idle p99" in text and "(2.5×) | met |" in text
+
+
+def git(repository, *args):
+    import subprocess
+
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repository, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_a_section_is_stale_when_a_path_it_measures_changed_since_its_commit(tmp_path):
+    from benchmarks.provenance import staleness
+
+    git(tmp_path, "init", "-q")
+    for name in ("measured.py", "moved.py", "other.py"):
+        (tmp_path / name).write_text(f"# {name}\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "one")
+    commit = git(tmp_path, "rev-parse", "HEAD")
+    provenance = {"edited": {"commit": commit, "sources": ["measured.py"]},
+                  "moved": {"commit": commit, "sources": ["pkg"]},
+                  "fresh": {"commit": commit, "sources": ["other.py"]},
+                  "unknown": {"commit": "0" * 40, "sources": ["other.py"]}}
+    assert staleness(provenance, tmp_path) == {"edited": [], "moved": [], "fresh": [], "unknown": None}
+    (tmp_path / "measured.py").write_text("# changed, not yet committed\n")
+    (tmp_path / "pkg").mkdir()
+    git(tmp_path, "mv", "moved.py", "pkg/moved.py")  # the same content under a new path
+    git(tmp_path, "commit", "-qm", "move")
+    assert staleness(provenance, tmp_path) == {"edited": ["measured.py"], "moved": ["pkg/moved.py"], "fresh": [],
+                                               "unknown": None}
+
+
+def test_the_committed_results_state_where_each_section_comes_from_and_are_marked_rightly():
+    """RESULTS.md is what results.json renders to with today's staleness marks: every section names its commit,
+    date and measured paths, and a section is marked stale exactly when a path it measures changed since. (When
+    this fails after a change to measured code: `python -m benchmarks.report` rewrites the marks.)"""
+    import json
+    from pathlib import Path
+
+    from benchmarks.report import SECTIONS
+
+    here = Path(__file__).resolve().parents[2] / "benchmarks"
+    results = json.loads((here / "results.json").read_text())
+    committed = (here / "RESULTS.md").read_text()
+    assert committed.rstrip("\n") == render(results)
+    for key, _, measured in SECTIONS:
+        if key in results:
+            assert all(name in results["provenance"] for name in measured), key
+            assert all(f"*`{name}`: measured at `" in committed for name in measured), key

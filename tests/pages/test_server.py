@@ -72,11 +72,33 @@ def test_sample_json(client):
 ])
 def test_validation_422(client, path, params):
     response = client.get(path, params=params)
-    assert response.status_code == 422 and response.json()["detail"]
+    assert response.status_code == 422
+    assert_error_body(response.json())
+
+
+def assert_error_body(body):
+    """Every 4xx the API raises has one shape: {"detail": [{"loc", "msg", "type"}]}, msg a sentence."""
+    assert list(body) == ["detail"] and body["detail"]
+    for item in body["detail"]:
+        assert set(item) == {"loc", "msg", "type"} and item["loc"][0] == "query" and " " in item["msg"]
+
+
+def test_errors_read_as_sentences_and_unknown_parameters_are_refused(client):
+    body = client.get("/api/write", params={"text": ":"}).json()
+    assert body["detail"][0]["msg"] == "text must be digits, ':', '-' or spaces, with at least one digit"
+    response = client.get("/api/write", params={"text": "1", "stlyes": 2})  # a misspelt parameter
+    assert response.status_code == 422 and "unknown parameter 'stlyes'" in response.json()["detail"][0]["msg"]
+    assert_error_body(response.json())
 
 
 def test_oversized_query_and_no_file_access(client):
-    assert client.get("/api/write", params={"text": "1", "x": "y" * 600}).status_code == 414
+    long_but_valid = [("text", "1")] + [("seed", "1")] * 120  # every parameter valid, the query too long
+    response = client.get("/api/write", params=long_but_valid)
+    assert response.status_code == 414 and "longer than 512" in response.json()["detail"][0]["msg"]
+    assert_error_body(response.json())
+    # an invalid request is answered 422 whatever its length
+    assert client.get("/api/write", params={"text": "1" * 600}).status_code == 422
+    assert client.get("/api/write", params={"text": "1", "x": "y" * 600}).status_code == 422
     assert client.get("/../../etc/passwd").status_code == 404
     assert client.get("/api/write", params={"text": "../etc/passwd"}).status_code == 422
 

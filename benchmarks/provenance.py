@@ -1,0 +1,80 @@
+"""Where each measurement in results.json comes from: the commit and date a bench section was measured at, and the
+source paths it measures. RESULTS.md states both for every section and marks a section *stale* when any of those
+paths changed after its commit (so a file stitched from several runs stays honest without a full rerun).
+
+A section's sources are paths of today's tree (files or folders). A file moved after the section's commit counts as
+changed under its new path. Uncommitted changes count too: run `make bench` on a committed tree.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+# What each `make bench` section measures (besides the benchmark code it runs, benchmarks/common.py and probe.py).
+_TRAINING = ("digitgan/models", "digitgan/training", "digitgan/presets/fast.toml", "digitgan/runtime.py")
+_SHIPPED = ("digitgan/modelfolder/pretrained", "digitgan/modelfolder/folder.py", "digitgan/models")
+_EVALUATION = ("digitgan/evaluate", "digitgan/classifiers")
+SOURCES: dict[str, tuple[str, ...]] = {
+    "throughput": (*_TRAINING, "benchmarks/sections/throughput.py"),
+    "memory": (*_TRAINING, "digitgan/data", "benchmarks/sections/throughput.py", "benchmarks/probes/rss.py"),
+    "sampling": (*_SHIPPED, "digitgan/drawing/sampling.py", "benchmarks/sections/sampling.py",
+                 "benchmarks/probes/sampling.py"),
+    "quality": (*_TRAINING, *_EVALUATION, "digitgan/presets", "benchmarks/sections/quality.py"),
+    "conditioning": (*_TRAINING, *_EVALUATION, "benchmarks/sections/quality.py"),
+    "levers": (*_TRAINING, "benchmarks/sections/levers.py"),
+    "levers-quality": (*_TRAINING, *_EVALUATION, "benchmarks/sections/quality.py"),
+    "gpu": (*_TRAINING, *_SHIPPED, "benchmarks/sections/gpu.py"),
+    "serve": (*_SHIPPED, "digitgan/pages", "digitgan/drawing", "benchmarks/sections/serve.py"),
+    "load": (*_TRAINING, *_SHIPPED, "digitgan/pages", "digitgan/cli", "benchmarks/sections/load.py",
+             "benchmarks/sections/serve.py", "benchmarks/probes"),
+    "onnx": (*_SHIPPED, "digitgan/modelfolder/onnx_export.py", "benchmarks/sections/onnx.py"),
+    "distribution": (*_TRAINING, *_EVALUATION, *_SHIPPED, "benchmarks/sections/distribution.py"),
+}
+COMMON = ("benchmarks/common.py", "benchmarks/probe.py")
+
+
+def _git(*args: str, repository: Path = REPOSITORY) -> str | None:
+    try:
+        result = subprocess.run(["git", *args], cwd=repository, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def head() -> str | None:
+    """The commit the tree is at (None outside a git checkout)."""
+    out = _git("rev-parse", "HEAD")
+    return out.strip() if out else None
+
+
+def record(section: str) -> dict[str, Any]:
+    """What results.json keeps about a section just measured."""
+    return {"commit": head(), "date": time.strftime("%Y-%m-%d"), "sources": sources(section)}
+
+
+def sources(section: str) -> list[str]:
+    """The paths a section measures, each once."""
+    return list(dict.fromkeys([*SOURCES[section], *COMMON]))
+
+
+def changed_since(commit: str | None, paths: list[str], repository: Path = REPOSITORY) -> list[str] | None:
+    """The files under `paths` that differ between `commit` and the working tree (committed or not; a file moved
+    since counts under its new path); None when the commit is unknown here (no git, or a shallow clone)."""
+    if not commit or _git("cat-file", "-e", f"{commit}^{{commit}}", repository=repository) is None:
+        return None
+    out = _git("diff", "--name-only", "--no-renames", commit, "--", *paths, repository=repository)
+    untracked = _git("ls-files", "--others", "--exclude-standard", "--", *paths, repository=repository)
+    if out is None or untracked is None:
+        return None
+    return sorted(set(out.split()) | set(untracked.split()))
+
+
+def staleness(provenance: dict[str, dict[str, Any]], repository: Path = REPOSITORY) -> dict[str, list[str] | None]:
+    """{section: the measured files changed since its commit ([] = fresh; None = cannot tell)}."""
+    return {section: changed_since(entry.get("commit"), entry.get("sources", []), repository)
+            for section, entry in provenance.items()}
