@@ -13,6 +13,9 @@ STANDING_STATISTICS = 7    # the batches that set the exported sampler's BatchNo
 HELD_OUT = 99              # held-out losses' fresh fakes
 RANK_STRIDE = 1000         # a DDP rank's training streams: rank r starts at seed + offset + r * RANK_STRIDE + step
 
+# drawing (digitgan/drawing/)
+EXPLAIN_CONCAT = 1         # explain: the noise of the one-hot concat comparison codes
+
 # evaluation (digitgan/evaluate/)
 CAS_SAMPLES = 7            # the generated training set of the CAS classifier
 BROKEN_REFERENCE = 1       # which real training images the broken share is judged against

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from digitgan import seeds
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
 from digitgan.files import pyplot, save_figure, write_text
@@ -126,8 +127,8 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
                                "probes": probe_table(codes, labels, seed)}
 
     # The same measurement for one-hot concat conditioning, whose code is cat(z, one_hot): no weights needed.
-    concat_codes = torch.cat([sample_noise(len(labels), config.model, torch.Generator().manual_seed(seed + 1)),
-                              one_hot(labels, classes)], dim=1)
+    concat_rng = torch.Generator().manual_seed(seed + seeds.EXPLAIN_CONCAT)
+    concat_codes = torch.cat([sample_noise(len(labels), config.model, concat_rng), one_hot(labels, classes)], dim=1)
     numbers["concat_probes"] = probe_table(concat_codes, labels, seed)
 
     # Class means vs class scales: the mean of z ⊙ e_c is 0 for zero-mean z; the scale is |e_c| · E|z|.
