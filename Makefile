@@ -8,14 +8,22 @@ SEED    ?= 0
 DEMO    ?= runs/demo
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup fashion-data browser data test demo pretrained bench reproduce dream-classifiers lint clean
+.PHONY: setup web fashion-data browser data test demo pretrained bench reproduce dream-classifiers lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# onnxruntime-web for the offline page (`digitgan site` copies it into the page), from npm by package-lock.json.
+WEB_RUNTIME := node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs
+$(WEB_RUNTIME): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_RUNTIME)
+
+web: $(WEB_RUNTIME)
+
+setup: $(STAMP) web
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; install it when we are root and it is missing.
 fashion-data:
@@ -99,4 +107,4 @@ lint: setup
 	$(BIN)/python -m ruff check digitgan tests benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache node_modules

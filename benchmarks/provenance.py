@@ -34,6 +34,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "load": (*_TRAINING, *_SHIPPED, "digitgan/pages/server.py", "digitgan/cli", "benchmarks/sections/load.py",
              "benchmarks/sections/serve.py", "benchmarks/probes"),
     "onnx": (*_SHIPPED, "digitgan/modelfolder/onnx_export.py", "benchmarks/sections/onnx.py"),
+    "page": (*_SHIPPED, "digitgan/pages/site.py", "digitgan/pages/page.py", "digitgan/pages/assets",
+             "digitgan/drawing/style.py", "digitgan/modelfolder/onnx_export.py", "package-lock.json",
+             "benchmarks/sections/page.py"),
     "distribution": (*_TRAINING, *_EVALUATION, *_SHIPPED, "benchmarks/sections/distribution.py"),
 }
 COMMON = ("benchmarks/common.py", "benchmarks/probe.py")

@@ -344,12 +344,36 @@ def _onnx(results: dict) -> list[str]:
     return lines
 
 
+def _page(results: dict) -> list[str]:
+    data = results["page"]
+    browser = data["browser"]
+    lines = ["", "## The offline page (`digitgan site --single-file`)", "",
+             f"One file of **{data['single_file_bytes'] / 2**20:.2f} MiB** (the folder version "
+             f"{data['folder_bytes'] / 2**20:.2f} MiB): onnxruntime-web's wasm "
+             f"{data['wasm_gzip_bytes'] / 2**20:.2f} MiB and the model {data['model_gzip_bytes'] / 2**20:.2f} MiB, "
+             "each gzipped, in base64. The weights keep "
+             f"{data['mantissa_bits']} of float32's 23 mantissa bits: largest difference from PyTorch "
+             f"{data['parity_max_abs']:.1e} (float16's 10 bits: {data['parity_float16_equivalent']:.1e}, over the "
+             "1e-3 limit). Style directions: moving z one unit along each raised its property in "
+             + ", ".join(f"{name} {share:.0%}" for name, share in data["style_checks"].items()) + " of 200 pairs.", ""]
+    if "not_measured" in browser:
+        return [*lines, f"Not measured in a browser: {browser['not_measured']}."]
+    lines += [f"Headless chromium, opened from file:// with the network off (median of opens): the model ready after "
+              f"**{browser['seconds_to_model_ready']:.2f} s**, the first written number after "
+              f"**{browser['seconds_to_first_number']:.2f} s**.", "", "![the offline page](offline-page.png)", "",
+              "| digits per second | in the page (onnxruntime-web, 1 thread) |", "|---|---|"]
+    lines += [f"| {batch} | {rate:,} |" for batch, rate in browser["digits_per_second"].items()]
+    lines += ["", "onnxruntime in Python on the same model and machine: " + ", ".join(
+        f"{name}: {rate:,}/s" for name, rate in data["onnxruntime_python"].items()) + "."]
+    return lines
+
+
 # (results.json key, renderer, the `make bench` sections whose measurements it shows)
 SECTIONS = [("quality", _quality, ("quality",)), ("throughput", _throughput, ("throughput", "memory")),
             ("sampling", _sampling, ("sampling",)), ("conditioning", _conditioning, ("conditioning",)),
             ("gpu", _gpu, ("gpu",)), ("serve_load", _serve_load, ("serve",)),
             ("levers", _levers, ("levers", "levers-quality")), ("distribution", _distribution, ("distribution",)),
-            ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",))]
+            ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",)), ("page", _page, ("page",))]
 
 
 def provenance_lines(results: dict, sections: tuple[str, ...], stale: dict[str, list[str] | None]) -> list[str]:

@@ -13,6 +13,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   serve           a bounded load test of the HTTP API on loopback (2,000 requests, 32 concurrent)
   load            training and sampling beside other busy processes, per OpenMP waiting setting
   onnx            the shipped model through onnxruntime beside PyTorch, at batch 1 and 1024
+  page            the offline page in headless chromium: size, time to the first number, digits/s in the page
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine. Every section records the
@@ -36,7 +37,7 @@ import torch
 from benchmarks.common import ALL_PRESETS, HERE, Context, cpu_model, matmul_peak, tensors
 from benchmarks.provenance import record
 from benchmarks.report import render
-from benchmarks.sections import distribution, gpu, levers, load, onnx, quality, sampling, serve, throughput
+from benchmarks.sections import distribution, gpu, levers, load, onnx, page, quality, sampling, serve, throughput
 from digitgan.files import write_json, write_text
 from digitgan.runtime import tune_allocator
 
@@ -44,7 +45,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "throughput": throughput.run, "memory": throughput.run_memory, "sampling": sampling.run,
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
-    "onnx": onnx.run,
+    "onnx": onnx.run, "page": page.run,
     "distribution": distribution.run,
 }
 

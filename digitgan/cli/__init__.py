@@ -20,6 +20,7 @@ from digitgan.cli.export_model import export_model
 from digitgan.cli.presets import presets
 from digitgan.cli.sample import sample
 from digitgan.cli.serve import serve
+from digitgan.cli.site import site
 from digitgan.cli.train import train
 from digitgan.errors import UserError
 from digitgan.files import free_bytes, is_out_of_space
@@ -84,7 +85,7 @@ def cli() -> None:
 
 
 for command in (data, presets, train, sample, write, interpolate, clock, intensity, explain, export, export_model,
-                dream, serve, evaluate, compare, evaluator):
+                dream, serve, site, evaluate, compare, evaluator):
     cli.add_command(command)
 
 

@@ -33,6 +33,11 @@ HEADLINE_METRICS = (
 HEADLINE_KEYS = tuple(metric.key for metric in HEADLINE_METRICS)
 
 
+def headline_metrics() -> list[dict[str, Any]]:
+    """The headline metrics as the pages show them: [{key, name, higher_is_better}] in order."""
+    return [metric._asdict() for metric in HEADLINE_METRICS]
+
+
 def report_paths(model_dir: Path) -> tuple[Path, Path]:
     """Where a model's report may be: beside the weights (the shipped model), or the run's RUN/eval/."""
     return model_dir / "report.json", model_dir.parent / "eval" / "report.json"

@@ -8,7 +8,6 @@ parameter is ever used as a path: the only files read are the model's, chosen at
 
 import base64
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,9 +28,10 @@ from digitgan.drawing.numbers import (
 from digitgan.drawing.sampling import digit_grid, generate, label_mix
 from digitgan.errors import UserError
 from digitgan.files import png_bytes
-from digitgan.modelfolder.evaluation import evaluation_summary, read_report
+from digitgan.modelfolder.evaluation import evaluation_summary, headline_metrics, read_report
 from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_generator
 from digitgan.models import is_conditional, one_hot, sample_noise
+from digitgan.pages.page import served_page
 
 MAX_QUERY = 512
 TEXT_PATTERN = r"^[0-9: \-]*[0-9][0-9: \-]*$"  # digits, ':', '-', space, at least one digit
@@ -55,6 +55,12 @@ class Evaluation(BaseModel):
     real_floor: dict[str, float]
 
 
+class Metric(BaseModel):
+    key: str
+    name: str
+    higher_is_better: bool
+
+
 class ModelInfo(BaseModel):
     preset: str
     step: int | None
@@ -62,6 +68,7 @@ class ModelInfo(BaseModel):
     conditional: bool
     model: dict[str, Any] | None
     evaluation: Evaluation | None
+    headline_metrics: list[Metric] = Field(description="how to show the evaluation's keys, in order")
 
 
 class Samples(BaseModel):
@@ -155,7 +162,7 @@ def create_app(model: Path | None = None) -> Any:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
-        return (resources.files("digitgan.pages") / "assets" / "index.html").read_text()
+        return served_page()
 
     @app.get("/api/health", summary="liveness", response_model=Health)
     def health(request: Request) -> Health:
@@ -166,7 +173,8 @@ def create_app(model: Path | None = None) -> Any:
     def model_info(request: Request) -> ModelInfo:
         limit_query(request)
         return ModelInfo(preset=config.preset, step=raw.get("step"), images_seen=raw.get("images_seen"),
-                         conditional=conditional, model=raw.get("model"), evaluation=evaluation_summary(report))
+                         conditional=conditional, model=raw.get("model"), evaluation=evaluation_summary(report),
+                         headline_metrics=headline_metrics())
 
     add_drawing_routes(app, generator, config)
     known = {route.path: {param.alias for param in route.dependant.query_params}

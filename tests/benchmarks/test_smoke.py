@@ -51,6 +51,21 @@ def test_bench_smoke_quality(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "time_to_quality.png").exists()
 
 
+def test_bench_smoke_page(tmp_path, monkeypatch):
+    from digitgan.pages.browser import available
+
+    page = bench(tmp_path, monkeypatch, "page")["page"]
+    assert page["single_file_bytes"] <= 8 * 2**20 and page["parity_max_abs"] <= 1e-3
+    assert all(share >= 0.9 for share in page["style_checks"].values())
+    if available():
+        assert page["browser"]["seconds_to_first_number"] > 0 and page["browser"]["digits_per_second"]["batch 64"] > 0
+    assert "The offline page" in render({"machine": bench_machine(), "page": page})
+
+
+def bench_machine():
+    return {"cpu": "cpu", "threads": 2, "cores": 2, "torch": "2", "python": "3", "date": "d", "matmul_peak_gflops": 1}
+
+
 def test_lever_throughput_alternates_variants(monkeypatch):
     import benchmarks.sections.levers as bench
 

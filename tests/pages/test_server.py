@@ -2,7 +2,6 @@
 
 import base64
 import io
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from digitgan.pages.browser import available, headless_chromium
 from digitgan.pages.server import create_app
 from digitgan.training import train
 from tests.conftest import tiny_arrays, tiny_config
@@ -119,16 +119,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+@pytest.mark.skipif(not available(),
                     reason="Debian chromium + chromium-driver not installed (make test installs them as root)")
 def test_real_browser_types_a_number(tmp_path):
     """The served page with the shipped model: type a number, the handwritten image appears and has ink."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -144,13 +138,7 @@ def test_real_browser_types_a_number(tmp_path):
                 break
             except OSError:
                 time.sleep(0.3)
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     f"--user-data-dir={tmp_path / 'profile'}", "--window-size=420,1200"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = headless_chromium(tmp_path / "profile", width=420, height=1200)
         try:
             driver.get(f"http://127.0.0.1:{port}/")
             box = driver.find_element(By.ID, "write-text")

@@ -1,0 +1,118 @@
+// The page's behaviour, the same for the served page and the offline page. It draws through a painter set on
+// window.digitganPainter before this script runs (served.js asks the HTTP API, offline.js runs the model in the
+// page). A painter's methods return promises: info() -> the model's description; write(text, styles, seed),
+// mix(from, to, t, seed), clock(time, fade, seed) -> an object URL of a PNG, or an Error whose message a person
+// can read; styles (optional) -> [{name, label, min, max, step}] and setStyle(name, value).
+"use strict";
+const $ = (id) => document.getElementById(id);
+const painter = window.digitganPainter;
+const MAX_TEXT = 32;
+let writeSeed = 1, morphSeed = 1, clockRunning = true;
+
+// The rules the API enforces, checked here first so both pages say the same thing the same way.
+function checkText(text) {
+  if (text.length < 1 || text.length > MAX_TEXT) return `the number must have 1 to ${MAX_TEXT} characters`;
+  const bad = [...new Set([...text].filter((ch) => !"0123456789:- ".includes(ch)))];
+  if (bad.length) return `cannot write ${bad.slice(0, 5).map((ch) => JSON.stringify(ch)).join(", ")}: only digits, ':', '-' and spaces`;
+  if (![...text].some((ch) => "0123456789".includes(ch))) return "the number has no digit to write";
+  return "";
+}
+
+window.digitganTimings = {};  // milliseconds since the page was opened (the bench reads them)
+async function show(img, errorBox, draw) {
+  try {
+    const url = await draw();
+    if (errorBox) errorBox.textContent = "";
+    if (!("firstPicture" in window.digitganTimings)) window.digitganTimings.firstPicture = performance.now();
+    const old = img.src;
+    img.src = url;
+    if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+  } catch (error) {
+    if (errorBox) errorBox.textContent = error.message || String(error);
+  }
+}
+
+function write() {
+  const text = $("write-text").value, problem = checkText(text);
+  if (problem) { $("write-error").textContent = problem; return Promise.resolve(); }
+  return show($("write-image"), $("write-error"),
+              () => painter.write(text, Number($("write-styles").value), writeSeed));
+}
+$("write-form").addEventListener("submit", (event) => { event.preventDefault(); write(); });
+$("write-styles").addEventListener("change", write);
+$("write-reseed").addEventListener("click", () => { writeSeed += 1; write(); });
+
+for (const id of ["morph-from", "morph-to"]) {
+  for (let digit = 0; digit < 10; digit++) $(id).add(new Option(String(digit), String(digit)));
+}
+$("morph-from").value = "7"; $("morph-to").value = "9";
+function morph() {
+  const from = $("morph-from").value, to = $("morph-to").value, t = $("morph-t").value;
+  $("morph-t").setAttribute("aria-valuetext", `${Math.round(t * 100)}%`);
+  if (from === "" || to === "") { $("morph-error").textContent = "choose both ends of the morph"; return Promise.resolve(); }
+  return show($("morph-image"), $("morph-error"), () => painter.mix(Number(from), Number(to), Number(t), morphSeed));
+}
+for (const id of ["morph-from", "morph-to", "morph-t"]) $(id).addEventListener("input", morph);
+$("morph-reseed").addEventListener("click", () => { morphSeed += 1; morph(); });
+
+const pad = (n) => String(n).padStart(2, "0");
+async function tick() {
+  if (clockRunning) {
+    const now = new Date();
+    const fade = Math.min(now.getMilliseconds() / 500, 1);
+    const time = `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
+    await show($("clock-image"), null, () => painter.clock(time, Number(fade.toFixed(2)), 0));
+  }
+  setTimeout(tick, 150);
+}
+$("clock-toggle").addEventListener("click", () => {
+  clockRunning = !clockRunning;
+  $("clock-toggle").textContent = clockRunning ? "Pause" : "Resume";
+  $("clock-toggle").setAttribute("aria-pressed", String(clockRunning));
+});
+
+function redrawAll() { write(); morph(); }
+
+function styleSliders() {
+  const styles = painter.styles || [];
+  if (!styles.length) return;
+  $("style-section").classList.remove("hidden");
+  for (const style of styles) {
+    const label = document.createElement("label");
+    label.textContent = `${style.label} `;
+    const slider = document.createElement("input");
+    Object.assign(slider, {type: "range", id: `style-${style.name}`, min: style.min, max: style.max,
+                           step: style.step, value: 0});
+    slider.setAttribute("aria-valuetext", "0");
+    slider.addEventListener("input", () => {
+      slider.setAttribute("aria-valuetext", slider.value);
+      painter.setStyle(style.name, Number(slider.value));
+      redrawAll();
+    });
+    label.appendChild(slider);
+    $("style-sliders").appendChild(label);
+  }
+  $("style-reset").addEventListener("click", () => {
+    for (const style of styles) { $(`style-${style.name}`).value = 0; painter.setStyle(style.name, 0); }
+    redrawAll();
+  });
+}
+
+async function modelInfo() {
+  const info = await painter.info();
+  const box = $("model-info");
+  box.textContent = `preset ${info.preset}, step ${info.step}, ${Number(info.images_seen || 0).toLocaleString()} images seen`;
+  if (!info.evaluation) return;
+  const table = document.createElement("table");
+  const fmt = (v) => (v === null || v === undefined) ? "—" : Number(v).toPrecision(4);
+  table.innerHTML = "<tr><th>metric</th><th>model</th><th>real data</th></tr>" + info.headline_metrics
+    .filter((metric) => metric.key in info.evaluation.model)
+    .map((metric) => `<tr><td>${metric.name}</td><td>${fmt(info.evaluation.model[metric.key])}</td>` +
+                     `<td>${fmt(info.evaluation.real_floor[metric.key])}</td></tr>`).join("");
+  box.appendChild(table);
+}
+
+painter.ready()
+  .then(() => {
+    window.digitganTimings.ready = performance.now(); styleSliders(); write(); morph(); tick(); return modelInfo(); })
+  .catch((error) => { $("page-error").textContent = `the model could not start: ${error.message || error}`; });
