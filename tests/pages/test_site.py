@@ -4,6 +4,7 @@ the page itself. Typed numbers, the morph slider and the style sliders change wh
 
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,20 @@ def pixels_of(driver, element_id: str) -> np.ndarray:
     return np.asarray(flat, np.uint8).reshape(height, width)
 
 
+def settled(driver, element_id: str, changed_from: str | None = None, seconds: float = 30) -> str:
+    """Wait until the <img>'s picture differs from `changed_from` (when given) and has stopped changing (the same
+    loaded src over 0.4 s: every redraw the last inputs asked for has landed); returns that src."""
+    deadline, last = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        src = driver.execute_script("const i = document.getElementById(arguments[0]);"
+                                    "return i.complete && i.naturalWidth > 0 ? i.src : null;", element_id)
+        if src is not None and src != changed_from and src == last:
+            return src
+        last = src
+        time.sleep(0.4)
+    raise AssertionError(f"{element_id} did not settle")
+
+
 def digits_of(picture: np.ndarray, rows: int, columns: int, scale: int = 2) -> np.ndarray:
     """(rows * columns, 28, 28) cells of a write picture (padding 2, digits touching, scaled `scale` times)."""
     small = picture[::scale, ::scale]
@@ -88,14 +103,14 @@ def test_offline_page_draws_from_a_file_with_the_network_off(page, tmp_path):
         body.send_keys(Keys.TAB)
         active = driver.switch_to.active_element
         assert active.get_attribute("id") == "write-text"
+        first = settled(driver, "write-image")
         active.send_keys(Keys.CONTROL, "a")
         active.send_keys("1234", Keys.ENTER)
-        WebDriverWait(driver, 30).until(lambda d: pixels_of(d, "write-image").shape[1] == 2 * (4 * 28 + 4))
+        old_src = settled(driver, "write-image", changed_from=first)
         before = digits_of(pixels_of(driver, "write-image"), 2, 4)
         assert before.std() > 30 and 0.03 < (before > 128).mean() < 0.5  # ink, not blank, not filled
 
         # bad input: a message, never a broken image
-        old_src = driver.find_element(By.ID, "write-image").get_attribute("src")
         for bad in ("12ab", "1" * 500):
             active.send_keys(Keys.CONTROL, "a")
             active.send_keys(bad, Keys.ENTER)
@@ -104,6 +119,7 @@ def test_offline_page_draws_from_a_file_with_the_network_off(page, tmp_path):
         active.send_keys(Keys.CONTROL, "a")
         active.send_keys("1234", Keys.ENTER)
         WebDriverWait(driver, 30).until(lambda d: not d.find_element(By.ID, "write-error").text)
+        src = settled(driver, "write-image", changed_from=old_src)
 
         # the morph slider, by keyboard: the picture changes
         morph_before = pixels_of(driver, "morph-image")
@@ -112,13 +128,11 @@ def test_offline_page_draws_from_a_file_with_the_network_off(page, tmp_path):
         WebDriverWait(driver, 30).until(lambda d: not np.array_equal(pixels_of(d, "morph-image"), morph_before))
 
         # a style slider moved right raises its property on the drawn pixels
-        src = driver.find_element(By.ID, "write-image").get_attribute("src")
         slant = driver.find_element(By.ID, "style-slant")
         for _ in range(8):
             slant.send_keys(Keys.ARROW_RIGHT)  # +2.0
-        WebDriverWait(driver, 30).until(
-            lambda d: d.find_element(By.ID, "write-image").get_attribute("src") != src
-            and d.execute_script("return document.getElementById('write-image').complete"))
+        assert slant.get_attribute("value") == "2"
+        settled(driver, "write-image", changed_from=src)
         after = digits_of(pixels_of(driver, "write-image"), 2, 4)
         assert np.nanmean(image_properties(after)["slant"]) > np.nanmean(image_properties(before)["slant"])
 
