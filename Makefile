@@ -87,7 +87,8 @@ pretrained: setup data
 	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/modelfolder/pretrained/
 	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md runs/pretrained/model/README.md digitgan/modelfolder/pretrained/
 
-# Speed, memory and time-to-quality on this machine; writes benchmarks/results.json + RESULTS.md.
+# Speed, memory and time-to-quality on this machine (about three hours); writes benchmarks/results.json +
+# RESULTS.md, each section marked with its commit and whether what it measures changed since.
 BENCH_ARGS ?=
 bench: setup data
 	$(BIN)/python -m benchmarks.run --threads 2 $(BENCH_ARGS)

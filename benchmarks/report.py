@@ -412,8 +412,10 @@ def render(results: dict, stale: dict[str, list[str] | None] | None = None) -> s
              f"{machine['torch']}, Python {machine['python']}, {machine['date']}. "
              "Float32 matmul peak (best of 512², 1024², 2048²; median of 7): "
              f"**{machine['matmul_peak_gflops']} GFLOP/s**.", "",
-             "Rerun with `make bench` (about 75 minutes on 2 cores; `make bench BENCH_ARGS=--smoke` checks the "
-             "code).", ""]
+             "Rerun with `make bench` (about three hours on 2 cores: the sections up to the HTTP API took 67 minutes "
+             "on 2026-12-01, \"Under load\" and \"The whole distribution\" about as long again each), or some "
+             "sections with `make bench BENCH_ARGS=\"--only load distribution\"`; `--smoke` checks the code. Each "
+             "section says where and when it was measured, and whether what it measures has changed since.", ""]
     lines += [f"Note: {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
     lines += targets(results)
     for key, section, measured in SECTIONS:
