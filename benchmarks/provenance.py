@@ -37,6 +37,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "page": (*_SHIPPED, "digitgan/pages/site.py", "digitgan/pages/page.py", "digitgan/pages/assets",
              "digitgan/drawing/style.py", "digitgan/modelfolder/onnx_export.py", "package-lock.json",
              "benchmarks/sections/page.py"),
+    "mimic": (*_SHIPPED, *_EVALUATION, "digitgan/drawing/hand.py", "digitgan/drawing/style.py",
+              "digitgan/models/hand_encoder.py", "tests/fixtures/drawn-digits", "benchmarks/sections/mimic.py"),
     "distribution": (*_TRAINING, *_EVALUATION, *_SHIPPED, "benchmarks/sections/distribution.py"),
 }
 COMMON = ("benchmarks/common.py", "benchmarks/probe.py")

@@ -368,12 +368,35 @@ def _page(results: dict) -> list[str]:
     return lines
 
 
+def _mimic(results: dict) -> list[str]:
+    data = results["mimic"]
+    lines = ["", "## Your own hand (`digitgan mimic`)", "",
+             f"{data['digits']:,} MNIST test digits taken as drawn ones; the distance between two real digits of one "
+             f"class in the reference classifier's features: {data['same_class_feature_distance']}. Style kept: "
+             "Pearson r between the source's property and the mean of the nine other digits written in its hand "
+             "(z-scored within class, pooled).", "",
+             "| way | pixel L1 | feature distance | written digits read as asked | slant r | thickness r "
+             "| s per digit |",
+             "|---|---|---|---|---|---|---|"]
+    for name, row in data["ways"].items():
+        lines.append(f"| {name} | {row['pixel_l1']} | {row['feature_distance']} | {row['written_accuracy']:.4f} | "
+                     f"{row['style_r']['slant']} | {row['style_r']['thickness']} | "
+                     f"{row.get('seconds_per_digit', '—')} |")
+    drawn = data["drawn"]
+    lines += ["", f"The 20 drawn digits (scripted strokes on paper): pixel L1 {drawn['pixel_l1']}, written digits read "
+              f"as asked {drawn['written_accuracy']:.4f}, slant r {drawn['style_r']['slant']}, thickness r "
+              f"{drawn['style_r']['thickness']}." + (f" {data['encoder']}" if "encoder" in data else ""), "",
+              "![drawn digits and the digits written in their hands](mimic.png)"]
+    return lines
+
+
 # (results.json key, renderer, the `make bench` sections whose measurements it shows)
 SECTIONS = [("quality", _quality, ("quality",)), ("throughput", _throughput, ("throughput", "memory")),
             ("sampling", _sampling, ("sampling",)), ("conditioning", _conditioning, ("conditioning",)),
             ("gpu", _gpu, ("gpu",)), ("serve_load", _serve_load, ("serve",)),
             ("levers", _levers, ("levers", "levers-quality")), ("distribution", _distribution, ("distribution",)),
-            ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",)), ("page", _page, ("page",))]
+            ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",)), ("page", _page, ("page",)),
+            ("mimic", _mimic, ("mimic",))]
 
 
 def provenance_lines(results: dict, sections: tuple[str, ...], stale: dict[str, list[str] | None]) -> list[str]:

@@ -14,6 +14,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   load            training and sampling beside other busy processes, per OpenMP waiting setting
   onnx            the shipped model through onnxruntime beside PyTorch, at batch 1 and 1024
   page            the offline page in headless chromium: size, time to the first number, digits/s in the page
+  mimic           your own hand: 1,000 MNIST test digits and 20 drawn ones inverted three ways, redrawn, style kept
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine. Every section records the
@@ -37,7 +38,19 @@ import torch
 from benchmarks.common import ALL_PRESETS, HERE, Context, cpu_model, matmul_peak, tensors
 from benchmarks.provenance import record
 from benchmarks.report import render
-from benchmarks.sections import distribution, gpu, levers, load, onnx, page, quality, sampling, serve, throughput
+from benchmarks.sections import (
+    distribution,
+    gpu,
+    levers,
+    load,
+    mimic,
+    onnx,
+    page,
+    quality,
+    sampling,
+    serve,
+    throughput,
+)
 from digitgan.files import write_json, write_text
 from digitgan.runtime import tune_allocator
 
@@ -45,7 +58,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "throughput": throughput.run, "memory": throughput.run_memory, "sampling": sampling.run,
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
-    "onnx": onnx.run, "page": page.run,
+    "onnx": onnx.run, "page": page.run, "mimic": mimic.run,
     "distribution": distribution.run,
 }
 

@@ -17,6 +17,7 @@ from digitgan.cli.dream import dream
 from digitgan.cli.evaluate import compare, evaluate, evaluator
 from digitgan.cli.explore import clock, explain, export, intensity, interpolate, write
 from digitgan.cli.export_model import export_model
+from digitgan.cli.mimic import hand_encoder, mimic
 from digitgan.cli.presets import presets
 from digitgan.cli.sample import sample
 from digitgan.cli.serve import serve
@@ -84,7 +85,8 @@ def cli() -> None:
     """Train, explore and evaluate class-conditional GANs on handwritten digits."""
 
 
-for command in (data, presets, train, sample, write, interpolate, clock, intensity, explain, export, export_model,
+for command in (data, presets, train, sample, write, interpolate, clock, mimic, intensity, explain, export,
+                export_model, hand_encoder,
                 dream, serve, site, evaluate, compare, evaluator):
     cli.add_command(command)
 

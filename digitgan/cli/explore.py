@@ -42,14 +42,18 @@ def explore_command(function: Callable) -> click.Command:
 @click.option("--styles", type=STYLES, default=4, show_default=True, help="rows, one writer each")
 @click.option("--scale", type=click.IntRange(1, 16), default=2, show_default=True, help="pixel enlargement")
 @click.option("--out", type=OutputFile(".png"), help="PNG (default write-TEXT.png)")
-def write(text: str, styles: int, scale: int, out: Path | None, run: str | None, seed: int,
+@click.option("--hand", type=click.Path(dir_okay=False, path_type=Path),
+              help="write in this hand (a hand.json from `digitgan mimic --save-hand`) instead of --styles writers")
+def write(text: str, styles: int, scale: int, out: Path | None, hand: Path | None, run: str | None, seed: int,
           threads: int | None) -> int:
     """Write TEXT (digits and the separators ':', '-', space, e.g. 2026 or 12:34) by hand, one writer per row."""
+    from digitgan.drawing.hand import load_hand
     from digitgan.drawing.numbers import rows_picture, write_number
     from digitgan.files import save_png
 
     generator, config, _ = load_model(run, threads)
-    cells = write_number(generator, config, text, styles=styles, seed=seed)
+    writers = load_hand(hand, config) if hand is not None else None
+    cells = write_number(generator, config, text, styles=styles, seed=seed, writers=writers)
     out = out or Path("write-" + "".join(ch if ch.isdigit() else "_" for ch in text) + ".png")
     print(save_png(out, rows_picture(cells), scale=scale))
     return 0
@@ -98,9 +102,12 @@ def interpolate(start: int, end: int | None, steps: int, space: str, styles: int
               help="crossfade duration in seconds")
 @click.option("--out", type=click.Path(path_type=Path), default="clock.gif", show_default=True,
               help=".gif, .mp4 (needs ffmpeg) or a folder of PNG frames")
-def clock(start_time: int | None, now: bool, seconds: int, fps: float, fade: float, out: Path, run: str | None,
-          seed: int, threads: int | None) -> int:
+@click.option("--hand", type=click.Path(dir_okay=False, path_type=Path),
+              help="the clock in this hand (a hand.json from `digitgan mimic --save-hand`)")
+def clock(start_time: int | None, now: bool, seconds: int, fps: float, fade: float, out: Path, hand: Path | None,
+          run: str | None, seed: int, threads: int | None) -> int:
     """A handwritten digital clock whose digits crossfade."""
+    from digitgan.drawing.hand import load_hand
     from digitgan.drawing.numbers import clock_frames
     from digitgan.files import save_frames
 
@@ -110,7 +117,8 @@ def clock(start_time: int | None, now: bool, seconds: int, fps: float, fade: flo
         local = time.localtime()
         start_time = local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec
     generator, config, _ = load_model(run, threads)
-    frames = clock_frames(generator, config, start_time, seconds, fps, fade=fade, seed=seed)
+    writer = load_hand(hand, config) if hand is not None else None
+    frames = clock_frames(generator, config, start_time, seconds, fps, fade=fade, seed=seed, writer=writer)
     print(save_frames(out, frames, fps=fps))
     return 0
 

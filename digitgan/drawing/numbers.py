@@ -59,16 +59,20 @@ def separator_glyph(char: str) -> np.ndarray:
 
 
 def write_number(generator: torch.nn.Module, config: RunConfig, text: str, styles: int = 1,
-                 seed: int = 0) -> np.ndarray:
-    """(styles, len(text), 28, 28) uint8: row r is one writer (one latent for all its digits)."""
+                 seed: int = 0, writers: torch.Tensor | None = None) -> np.ndarray:
+    """(styles, len(text), 28, 28) uint8: row r is one writer (one latent for all its digits); `writers`
+    (rows, z_dim): the writers' noise (a hand found by digitgan.drawing.hand), instead of `styles` drawn from seed."""
+    if writers is not None:
+        styles = len(writers)
     _check_styles(styles)
     if not is_conditional(config.model):
         raise UserError(f"this model ({config.preset}) is unconditional: it cannot write chosen digits")
     chars = parse_text(text, config.model.num_classes)
     positions = [i for i, ch in enumerate(chars) if ch not in SEPARATORS]
     device = next(generator.parameters()).device
-    writers = sample_noise(styles, config.model, torch.Generator(device=device).manual_seed(seed), device)
-    z = writers.repeat_interleave(len(positions), dim=0)
+    if writers is None:
+        writers = sample_noise(styles, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    z = writers.to(device).repeat_interleave(len(positions), dim=0)
     labels = torch.tensor([int(chars[i]) for i in positions]).repeat(styles)
     digits = generate(generator, config, one_hot(labels, config.model.num_classes), z=z)
     cells = np.zeros((styles, len(chars), 28, 28), dtype=np.uint8)
@@ -168,9 +172,10 @@ def clock_picture(digits: np.ndarray) -> np.ndarray:
 
 
 def clock_frames(generator: torch.nn.Module, config: RunConfig, start_seconds: int, duration: int, fps: float,
-                 fade: float = 0.5, seed: int = 0) -> list[np.ndarray]:
+                 fade: float = 0.5, seed: int = 0, writer: torch.Tensor | None = None) -> list[np.ndarray]:
     """Frames of an HH:MM:SS clock ticking for `duration` seconds from `start_seconds`; the digits that change
-    crossfade in label space over `fade` seconds (see clock_label_vectors). One writer draws every digit."""
+    crossfade in label space over `fade` seconds (see clock_label_vectors). One writer draws every digit: its
+    noise (1, z_dim) `writer` (a hand), else drawn from `seed`."""
     if not 1 <= duration <= MAX_SECONDS:
         raise UserError(f"a clock runs between 1 and {MAX_SECONDS} seconds, got {duration}")
     if not 0 < fps <= MAX_FPS:
@@ -178,7 +183,9 @@ def clock_frames(generator: torch.nn.Module, config: RunConfig, start_seconds: i
     if not is_conditional(config.model):
         raise UserError("the clock needs a conditional model")
     device = next(generator.parameters()).device
-    writer = sample_noise(1, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    if writer is None:
+        writer = sample_noise(1, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    writer = writer.to(device)
     frame_count = max(1, int(round(duration * fps)))
     rows = []
     for frame in range(frame_count):
