@@ -20,7 +20,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 _NETWORKS = tuple(f"digitgan/models/{name}.py" for name in ("__init__", "generator", "discriminator", "conditioning",
                                                              "thin_conv", "inference"))
 _TRAINING = (*_NETWORKS, "digitgan/training", "digitgan/presets/fast.toml", "digitgan/runtime.py")
-_SHIPPED = ("digitgan/modelfolder/pretrained", "digitgan/modelfolder/folder.py", *_NETWORKS)
+_SHIPPED = ("digitgan/modelfolder/pretrained/generator.safetensors", "digitgan/modelfolder/pretrained/config.json",
+            "digitgan/modelfolder/folder.py", *_NETWORKS)
 _EVALUATION = ("digitgan/evaluate", "digitgan/classifiers")
 SOURCES: dict[str, tuple[str, ...]] = {
     "throughput": (*_TRAINING, "benchmarks/sections/throughput.py"),
@@ -40,7 +41,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "page": (*_SHIPPED, "digitgan/pages/site.py", "digitgan/pages/page.py", "digitgan/pages/assets",
              "digitgan/drawing/style.py", "digitgan/modelfolder/onnx_export.py", "package-lock.json",
              "benchmarks/sections/page.py"),
-    "mimic": (*_SHIPPED, *_EVALUATION, "digitgan/drawing/hand.py", "digitgan/drawing/style.py",
+    "mimic": (*_SHIPPED, *_EVALUATION, "digitgan/modelfolder/pretrained/hand-encoder.safetensors",
+              "digitgan/drawing/hand.py", "digitgan/drawing/style.py",
               "digitgan/models/hand_encoder.py", "tests/fixtures/drawn-digits", "benchmarks/sections/mimic.py"),
     "distribution": (*_TRAINING, *_EVALUATION, *_SHIPPED, "benchmarks/sections/distribution.py"),
 }

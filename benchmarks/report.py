@@ -368,6 +368,10 @@ def _page(results: dict) -> list[str]:
     return lines
 
 
+def _per_digit(seconds: float | None) -> str:
+    return "—" if seconds is None else "< 0.0001" if seconds < 0.0001 else f"{seconds}"
+
+
 def _mimic(results: dict) -> list[str]:
     data = results["mimic"]
     lines = ["", "## Your own hand (`digitgan mimic`)", "",
@@ -381,7 +385,7 @@ def _mimic(results: dict) -> list[str]:
     for name, row in data["ways"].items():
         lines.append(f"| {name} | {row['pixel_l1']} | {row['feature_distance']} | {row['written_accuracy']:.4f} | "
                      f"{row['style_r']['slant']} | {row['style_r']['thickness']} | "
-                     f"{row.get('seconds_per_digit', '—')} |")
+                     f"{_per_digit(row.get('seconds_per_digit'))} |")
     drawn = data["drawn"]
     lines += ["", f"The 20 drawn digits (scripted strokes on paper): pixel L1 {drawn['pixel_l1']}, written digits read "
               f"as asked {drawn['written_accuracy']:.4f}, slant r {drawn['style_r']['slant']}, thickness r "
