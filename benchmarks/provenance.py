@@ -63,9 +63,11 @@ def head() -> str | None:
     return out.strip() if out else None
 
 
-def record(section: str) -> dict[str, Any]:
-    """What results.json keeps about a section just measured."""
-    return {"commit": head(), "date": time.strftime("%Y-%m-%d"), "sources": sources(section)}
+def record(section: str, machine: dict[str, Any]) -> dict[str, Any]:
+    """What results.json keeps about a section just measured (`machine`: this run's CPU and matmul peak: sections
+    of one RESULTS.md may come from different machines)."""
+    return {"commit": head(), "date": time.strftime("%Y-%m-%d"), "sources": sources(section),
+            "machine": {key: machine.get(key) for key in ("cpu", "threads", "matmul_peak_gflops")}}
 
 
 def sources(section: str) -> list[str]:

@@ -415,8 +415,11 @@ def provenance_lines(results: dict, sections: tuple[str, ...], stale: dict[str, 
         mark = ("**stale**: " + f"{len(changed)} measured file(s) changed since: " + ", ".join(
             f"`{path}`" for path in changed[:8]) + (", …" if len(changed) > 8 else "")) if changed else \
             "fresh: no measured file changed since" if changed == [] else "staleness unknown (commit not in this clone)"
-        lines.append(f"*`{name}`: measured at `{(entry.get('commit') or 'unknown')[:10]}` on {entry.get('date')}; "
-                     f"measures {', '.join(f'`{path}`' for path in entry.get('sources', []))}; {mark}.*")
+        machine = entry.get("machine")
+        where = (f" on {machine['cpu']} ({machine['threads']} threads, matmul peak {machine['matmul_peak_gflops']} "
+                 "GFLOP/s)" if machine else " (machine not recorded)")
+        lines.append(f"*`{name}`: measured at `{(entry.get('commit') or 'unknown')[:10]}` on {entry.get('date')}"
+                     f"{where}; measures {', '.join(f'`{path}`' for path in entry.get('sources', []))}; {mark}.*")
     return lines
 
 
@@ -435,10 +438,11 @@ def render(results: dict, stale: dict[str, list[str] | None] | None = None) -> s
         stale = staleness(results.get("provenance", {}))
     machine = results["machine"]
     lines = ["# digitgan benchmark results", "",
-             f"Machine: {machine['cpu']}, {machine['threads']} threads of {machine['cores']} cores, torch "
-             f"{machine['torch']}, Python {machine['python']}, {machine['date']}. "
+             f"The latest run's machine: {machine['cpu']}, {machine['threads']} threads of {machine['cores']} "
+             f"cores, torch {machine['torch']}, Python {machine['python']}, {machine['date']}. "
              "Float32 matmul peak (best of 512², 1024², 2048²; median of 7): "
-             f"**{machine['matmul_peak_gflops']} GFLOP/s**.", "",
+             f"**{machine['matmul_peak_gflops']} GFLOP/s**. Sections may come from different runs and machines: "
+             "each names its own below, and ratios are only compared within a section.", "",
              "Rerun with `make bench` (about three hours on 2 cores: the sections up to the HTTP API took 67 minutes "
              "on 2026-12-01, \"Under load\" and \"The whole distribution\" about as long again each), or some "
              "sections with `make bench BENCH_ARGS=\"--only load distribution\"`; `--smoke` checks the code. Each "

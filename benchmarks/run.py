@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or list(SECTIONS):
         SECTIONS[name](context)
         if not args.smoke:
-            results.setdefault("provenance", {})[name] = record(name)
+            results.setdefault("provenance", {})[name] = record(name, results["machine"])
         context.save()  # after every section, so an interrupted benchmark keeps what it measured
     write_text(args.out / "RESULTS.md", render(results))
     print(f"wrote {results_path} and {args.out / 'RESULTS.md'}")

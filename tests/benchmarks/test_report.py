@@ -94,3 +94,14 @@ def test_the_committed_results_state_where_each_section_comes_from_and_are_marke
         if key in results:
             assert all(name in results["provenance"] for name in measured), key
             assert all(f"*`{name}`: measured at `" in committed for name in measured), key
+
+
+def test_each_section_names_the_machine_it_was_measured_on():
+    from benchmarks.report import provenance_lines
+
+    results = {"provenance": {
+        "onnx": {"commit": "a" * 40, "date": "d", "sources": ["x.py"],
+                 "machine": {"cpu": "AMD EPYC", "threads": 2, "matmul_peak_gflops": 223.8}},
+        "page": {"commit": "b" * 40, "date": "d", "sources": ["y.py"]}}}
+    onnx, page = provenance_lines(results, ("onnx", "page"), {"onnx": [], "page": []})
+    assert "on AMD EPYC (2 threads, matmul peak 223.8 GFLOP/s)" in onnx and "(machine not recorded)" in page
