@@ -73,7 +73,9 @@ demo: setup
 	@echo "  train/summary.json       steps, images seen, throughput"
 	@echo "  train/model/             exported generator (config.json + generator.safetensors), its model card README.md"
 
-# The default model shipped in digitgan/modelfolder/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated.
+# The default model shipped in digitgan/modelfolder/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated,
+# with its hand encoder (`digitgan mimic` and the pages' canvas start from it; the offline page's style directions are
+# fitted from the generator when `digitgan site` runs).
 # fast with a generator twice as wide (128 -> 64 -> 32 channels) and its learning rates halving every 15,000 steps
 # after the first 45,000: about an hour on 2 cores (benchmarks/RESULTS.md, "distribution", says why).
 PRETRAINED_STEPS ?= 90000
@@ -84,7 +86,9 @@ pretrained: setup data
 	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 $(PRETRAINED_SET) \
 		--out runs/pretrained --quiet
 	$(BIN)/digitgan evaluate runs/pretrained --seed 0 --cas
+	$(BIN)/digitgan hand-encoder --run runs/pretrained --seed 0 --threads 2
 	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/modelfolder/pretrained/
+	cp runs/pretrained/model/hand-encoder.safetensors runs/pretrained/model/hand-encoder.json digitgan/modelfolder/pretrained/
 	cp runs/pretrained/eval/report.json runs/pretrained/eval/report.md runs/pretrained/model/README.md digitgan/modelfolder/pretrained/
 
 # Speed, memory and time-to-quality on this machine (about three hours); writes benchmarks/results.json +

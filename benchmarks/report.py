@@ -350,8 +350,9 @@ def _page(results: dict) -> list[str]:
     lines = ["", "## The offline page (`digitgan site --single-file`)", "",
              f"One file of **{data['single_file_bytes'] / 2**20:.2f} MiB** (the folder version "
              f"{data['folder_bytes'] / 2**20:.2f} MiB): onnxruntime-web's wasm "
-             f"{data['wasm_gzip_bytes'] / 2**20:.2f} MiB and the model {data['model_gzip_bytes'] / 2**20:.2f} MiB, "
-             "each gzipped, in base64. The weights keep "
+             f"{data['wasm_gzip_bytes'] / 2**20:.2f} MiB and the model {data['model_gzip_bytes'] / 2**20:.2f} MiB"
+             + (f", the hand encoder (int8 weights) {data['encoder_gzip_bytes'] / 2**20:.2f} MiB"
+                if data.get("encoder_gzip_bytes") else "") + ", each gzipped, in base64. The generator's weights keep "
              f"{data['mantissa_bits']} of float32's 23 mantissa bits: largest difference from PyTorch "
              f"{data['parity_max_abs']:.1e} (float16's 10 bits: {data['parity_float16_equivalent']:.1e}, over the "
              "1e-3 limit). Style directions: moving z one unit along each raised its property in "
@@ -365,6 +366,9 @@ def _page(results: dict) -> list[str]:
     lines += [f"| {batch} | {rate:,} |" for batch, rate in browser["digits_per_second"].items()]
     lines += ["", "onnxruntime in Python on the same model and machine: " + ", ".join(
         f"{name}: {rate:,}/s" for name, rate in data["onnxruntime_python"].items()) + "."]
+    if "hand_ms" in browser:
+        lines += ["", f"Finding the hand of a drawn digit in the page (the canvas made to look like MNIST, then the "
+                      f"hand encoder; median): **{browser['hand_ms']} ms**."]
     return lines
 
 
@@ -389,7 +393,12 @@ def _mimic(results: dict) -> list[str]:
     drawn = data["drawn"]
     lines += ["", f"The 20 drawn digits (scripted strokes on paper): pixel L1 {drawn['pixel_l1']}, written digits read "
               f"as asked {drawn['written_accuracy']:.4f}, slant r {drawn['style_r']['slant']}, thickness r "
-              f"{drawn['style_r']['thickness']}." + (f" {data['encoder']}" if "encoder" in data else ""), "",
+              f"{drawn['style_r']['thickness']}." + (f" {data['encoder']}" if "encoder" in data else "")]
+    if "one_digit_seconds" in data:
+        lines += ["", "One digit at a time, as `digitgan mimic` and `POST /api/hand` do (median over the 20 drawn "
+                      "digits, the class given): " + ", ".join(
+                          f"{name} {seconds} s" for name, seconds in data["one_digit_seconds"].items()) + "."]
+    lines += ["",
               "![drawn digits and the digits written in their hands](mimic.png)"]
     return lines
 

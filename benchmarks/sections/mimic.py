@@ -8,6 +8,7 @@ beside the same r for random noise (the floor). Time per inversion on this machi
 
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from digitgan.data import load_dataset
 from digitgan.drawing.hand import (
     InversionSettings,
     encode,
+    find_hand,
     invert,
-    load_encoder,
     preprocess,
     read_image,
     shape_network,
@@ -32,6 +33,7 @@ from digitgan.drawing.style import image_properties, zscore_within_class
 from digitgan.errors import UserError
 from digitgan.files import save_png
 from digitgan.images import make_grid
+from digitgan.modelfolder.encoder import load_encoder
 from digitgan.modelfolder.folder import default_model_dir, load_generator
 from digitgan.models import one_hot
 
@@ -80,6 +82,27 @@ def same_class_distance(reference: torch.nn.Module, images: np.ndarray, labels: 
     return round(float(np.linalg.norm(features - features[partners], axis=1).mean()), 3)
 
 
+def one_digit_seconds(generator: torch.nn.Module, config: Any, drawn: list[Path], labels: np.ndarray,
+                      encoder: torch.nn.Module | None, settings: InversionSettings) -> dict[str, float]:
+    """Median seconds for one drawn digit at a time: the whole of find_hand (read the file, preprocess, encoder +
+    refinement), and the encoder's forward pass alone."""
+    whole, alone = [], []
+    for path, label in zip(drawn, labels, strict=True):
+        picture = path.read_bytes()
+        started = time.perf_counter()
+        find_hand(generator, config, picture, int(label), encoder=encoder, settings=settings)
+        whole.append(time.perf_counter() - started)
+        if encoder is not None:
+            seen = preprocess(read_image(picture))[None]
+            started = time.perf_counter()
+            encode(encoder, seen, np.array([label]), 10)
+            alone.append(time.perf_counter() - started)
+    result = {"find_hand": round(statistics.median(whole), 3)}
+    if alone:
+        result["encoder alone"] = round(statistics.median(alone), 4)
+    return result
+
+
 def mimic_benchmark(count: int, settings: InversionSettings, picture: Path | None = None) -> dict[str, Any]:
     generator, config, _ = load_generator(default_model_dir())
     reference, _ = load_reference("mnist")
@@ -119,6 +142,7 @@ def mimic_benchmark(count: int, settings: InversionSettings, picture: Path | Non
     start = encode(encoder, seen, drawn_labels, 10) if encoder is not None else None
     z, _ = invert(generator, config, seen, drawn_labels, settings, start=start, features=features)
     result["drawn"] = judge(generator, config, seen, drawn_labels, z, reference)
+    result["one_digit_seconds"] = one_digit_seconds(generator, config, drawn, drawn_labels, encoder, settings)
     if picture is not None:
         written = generate(generator, config, one_hot(torch.arange(10).repeat(len(z)), 10),
                            z=z.repeat_interleave(10, dim=0)).reshape(len(z), 10, 28, 28)

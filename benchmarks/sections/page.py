@@ -1,9 +1,11 @@
 """The offline page (`digitgan site --single-file`) in headless chromium, opened from file:// with the network off:
-its size, the time from opening the file to the first written number, and digits drawn per second in the page
-(onnxruntime-web, one wasm thread) at batch 1 and 64, beside onnxruntime in Python on the same model and machine."""
+its size, the time from opening the file to the first written number, digits drawn per second in the page
+(onnxruntime-web, one wasm thread) at batch 1 and 64, beside onnxruntime in Python on the same model and machine,
+and the time the page takes to find a drawn digit's hand (preprocessing + the hand encoder, in the page)."""
 
 from __future__ import annotations
 
+import base64
 import statistics
 import tempfile
 import time
@@ -18,11 +20,30 @@ from digitgan.models import one_hot, sample_noise
 from digitgan.pages.browser import available, headless_chromium
 from digitgan.pages.site import MANTISSA_BITS, build_site, rounded_parity
 
+# a digit drawn as strokes on paper (tests/fixtures/drawn-digits), put on the page's canvas as a user's drawing
+HAND_SOURCE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "drawn-digits" / "drawn-03-digit-3.png"
+FIND_HAND = """
+const [png, digit, repeats, done] = arguments;
+const image = new Image();
+image.onload = async () => {
+  const canvas = document.getElementById('hand-canvas'), context = canvas.getContext('2d');
+  const scale = Math.min(canvas.width / image.width, canvas.height / image.height);
+  context.fillStyle = '#fff'; context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(image, (canvas.width - image.width * scale) / 2, (canvas.height - image.height * scale) / 2,
+                    image.width * scale, image.height * scale);
+  const seconds = [];
+  await window.digitganPainter.findHand(canvas, digit);
+  for (let r = 0; r < repeats; r++) seconds.push((await window.digitganPainter.findHand(canvas, digit)).seconds);
+  done(seconds);
+};
+image.src = 'data:image/png;base64,' + png;
+"""
+
 
 def in_browser(page: Path, opens: int, repeats: int, screenshot: Path | None = None) -> dict:
     """Median over `opens` fresh browsers of the time to the first picture; digits/s from the last one, which also
     saves a `screenshot` of the page once it has drawn."""
-    first, ready, rates = [], [], {}
+    first, ready, rates, hand = [], [], {}, []
     for index in range(opens):
         with tempfile.TemporaryDirectory() as profile:
             driver = headless_chromium(Path(profile), offline=True)
@@ -46,10 +67,16 @@ def in_browser(page: Path, opens: int, repeats: int, screenshot: Path | None = N
                             "window.digitganPainter.measure(arguments[0], arguments[1]).then(arguments[2]);",
                             batch, repeats if batch == 1 else max(3, repeats // 8))
                         rates[f"batch {batch}"] = round(batch / statistics.median(seconds), 1)
+                    if driver.execute_script("return Boolean(window.digitganPainter.findHand)"):
+                        hand = driver.execute_async_script(FIND_HAND, base64.b64encode(HAND_SOURCE.read_bytes())
+                                                           .decode(), 3, max(3, repeats // 4))
             finally:
                 driver.quit()
-    return {"seconds_to_first_number": round(statistics.median(first), 3),
-            "seconds_to_model_ready": round(statistics.median(ready), 3), "digits_per_second": rates}
+    result = {"seconds_to_first_number": round(statistics.median(first), 3),
+              "seconds_to_model_ready": round(statistics.median(ready), 3), "digits_per_second": rates}
+    if hand:
+        result["hand_ms"] = round(1000 * statistics.median(hand), 1)
+    return result
 
 
 def in_python(repeats: int) -> dict:
@@ -84,6 +111,7 @@ def page_benchmark(opens: int, repeats: int, screenshot: Path | None = None) -> 
         result = {"single_file_bytes": written["single_file"]["bytes"], "folder_bytes": written["folder"]["bytes"],
                   "model_gzip_bytes": written["model_gzip_bytes"],
                   "wasm_gzip_bytes": written["wasm_gzip_bytes"], "mantissa_bits": MANTISSA_BITS,
+                  "encoder_gzip_bytes": written.get("encoder_gzip_bytes"),
                   "parity_max_abs": rounded_parity(), "parity_float16_equivalent": rounded_parity(mantissa_bits=10),
                   "style_checks": {name: style["rises_at_step_1"] for name, style in written["styles"].items()}}
         if available():

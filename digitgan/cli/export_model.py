@@ -19,8 +19,13 @@ def export_model(run: Path | None, file_format: str, out: Path, opset: int) -> i
     """Write RUN's generator (a run or model directory; default: the model shipped with digitgan) as ONNX.
 
     Inputs z (N, z_dim) and label_vector (N, classes), output images (N, 1, 28, 28) in [-1, 1]; z_dim, the noise,
-    the class names and the evaluation summary travel inside the file as metadata."""
-    from digitgan.modelfolder.onnx_export import export_onnx
+    the class names and the evaluation summary travel inside the file as metadata. When the model folder has a hand
+    encoder, it is written beside OUT as OUT's name + .hand-encoder.onnx (images (N, 1, 28, 28) in [-1, 1] and
+    label_vector -> z)."""
+    from digitgan.modelfolder.onnx_export import encoder_path, export_encoder_onnx, export_onnx
 
     print(export_onnx(run, out, opset))
+    encoder = export_encoder_onnx(run, encoder_path(out), opset)
+    if encoder is not None:
+        print(encoder)
     return 0

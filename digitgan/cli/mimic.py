@@ -32,31 +32,26 @@ def mimic(image: Path, digit: int | None, text: str | None, clock_seconds: int |
     import numpy as np
     import torch
 
-    from digitgan.drawing.hand import encode, hand_record, invert, load_encoder, preprocess, read_class, read_image
+    from digitgan.drawing.hand import find_hand, hand_record
     from digitgan.drawing.hand import save_hand as write_hand
     from digitgan.drawing.numbers import clock_frames, rows_picture, write_number
     from digitgan.drawing.sampling import generate
     from digitgan.errors import UserError
     from digitgan.files import save_frames, save_png
+    from digitgan.modelfolder.encoder import optional_encoder
+    from digitgan.modelfolder.folder import find_model_dir
     from digitgan.models import one_hot
 
     if (text is None) == (clock_seconds is None):
         raise UserError("give --write NUMBER or --clock SECONDS")
-    from digitgan.modelfolder.folder import find_model_dir
-
     generator, config, _ = load_model(run, threads)
     model_dir = find_model_dir(resolve_model(run))
-    seen = preprocess(read_image(image))
-    if digit is None:
-        digit, probability = read_class(seen)
-        print(f"read as a {digit} (reference classifier, p = {probability:.2f}); --digit says otherwise")
-    started = time.perf_counter()
-    try:  # the encoder's answer as one of the starts, when the model folder has one
-        start = encode(load_encoder(model_dir), seen[None], np.array([digit]), config.model.num_classes)
-    except UserError:
-        start = None
-    z, loss = invert(generator, config, seen[None], np.array([digit]), seed=seed, start=start)
-    print(f"found the hand in {time.perf_counter() - started:.1f} s (loss {loss[0]:.4f})")
+    # the encoder's answer is one of the starts when the model folder has one
+    hand = find_hand(generator, config, image, digit, encoder=optional_encoder(model_dir), seed=seed)
+    z, digit, seen = hand.z, hand.digit, hand.preprocessed
+    if hand.probability is not None:
+        print(f"read as a {digit} (reference classifier, p = {hand.probability:.2f}); --digit says otherwise")
+    print(f"found the hand in {hand.seconds:.1f} s (loss {hand.loss:.4f})")
     redrawn = generate(generator, config, one_hot(torch.tensor([digit]), config.model.num_classes), z=z)
     seen_path = out.with_suffix(".seen.png")
     save_png(seen_path, rows_picture(np.stack([seen, redrawn[0]])[None]), scale=4)
@@ -68,7 +63,7 @@ def mimic(image: Path, digit: int | None, text: str | None, clock_seconds: int |
         print(save_frames(out, clock_frames(generator, config, start, clock_seconds, 10.0, writer=z), fps=10.0))
     print(f"{seen_path}: your digit as the model saw it, and the generator's redrawing of it")
     if save_hand is not None:
-        print(write_hand(save_hand, hand_record(z, digit, config, model_dir, float(loss[0]), seen)))
+        print(write_hand(save_hand, hand_record(z, digit, config, model_dir, hand.loss, seen)))
     return 0
 
 
@@ -83,7 +78,8 @@ def hand_encoder(run: str | None, steps: int, seed: int, threads: int | None) ->
     import time
 
     from digitgan.data import load_dataset
-    from digitgan.drawing.hand import EncoderRecipe, save_encoder, train_encoder
+    from digitgan.drawing.hand import EncoderRecipe, train_encoder
+    from digitgan.modelfolder.encoder import save_encoder
     from digitgan.modelfolder.folder import find_model_dir
 
     generator, config, _ = load_model(run, threads)

@@ -11,9 +11,11 @@ with any other label vector it draws other digits in that style (`hand.json` kee
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,7 +165,8 @@ def invert(generator: torch.nn.Module, config: RunConfig, digits: np.ndarray, la
 
     for _ in range(settings.steps):
         optimizer.zero_grad(set_to_none=True)
-        losses().sum().backward()
+        with torch.enable_grad():  # the search differentiates, even when the caller draws under no_grad
+            losses().sum().backward()
         optimizer.step()
         with torch.no_grad():
             norms = z.norm(dim=1, keepdim=True)
@@ -175,7 +178,65 @@ def invert(generator: torch.nn.Module, config: RunConfig, digits: np.ndarray, la
     return chosen, final[torch.arange(count), best].numpy()
 
 
-# --- the hand as a file -------------------------------------------------------------------------------------
+# --- a drawn picture -> its hand, in one call ----------------------------------------------------------------
+
+@dataclass
+class Hand:
+    """What `find_hand` found: z (1, z_dim), the digit it drew, how sure the reference classifier was when it read
+    the class (None when the class was given), the preprocessed digit (28, 28) uint8, the inversion's final loss and
+    the seconds it took."""
+    z: torch.Tensor
+    digit: int
+    probability: float | None
+    preprocessed: np.ndarray
+    loss: float
+    seconds: float
+
+
+def find_hand(generator: torch.nn.Module, config: RunConfig, picture: bytes | Path, digit: int | None = None,
+              encoder: torch.nn.Module | None = None, seed: int = 0,
+              settings: InversionSettings | None = None) -> Hand:
+    """A picture file (bytes or path) of one drawn digit -> its Hand: preprocessed the MNIST way, its class read by
+    the reference classifier unless `digit` is given, z found by `invert` (the encoder's answer as one of the starts
+    when an encoder is given). UserError for an unreadable, empty or all-ink picture, or a digit out of range."""
+    classes = config.model.num_classes
+    if digit is not None and not 0 <= digit < classes:
+        raise UserError(f"digit {digit} is not a class of this model (0-{classes - 1})")
+    seen = preprocess(read_image(picture))
+    probability = None
+    if digit is None:
+        digit, probability = read_class(seen)
+    started = time.perf_counter()
+    start = encode(encoder, seen[None], np.array([digit]), classes) if encoder is not None else None
+    z, loss = invert(generator, config, seen[None], np.array([digit]), settings=settings, start=start, seed=seed)
+    return Hand(z, digit, probability, seen, float(loss[0]), time.perf_counter() - started)
+
+
+# --- the hand as a short code (a query parameter) and as a file ---------------------------------------------------
+
+HAND_CODE_SCALE = 4096  # the code's step: 1/4096; its range [-8, 8) holds any z a normal or uniform noise draws
+
+
+def hand_code_length(z_dim: int) -> int:
+    """Characters of the hand code of z_dim noise values (64 -> 171)."""
+    return math.ceil(2 * z_dim * 4 / 3)
+
+
+def hand_code(z: torch.Tensor) -> str:
+    """z (1, z_dim) or (z_dim,) -> a base64url string without padding: each value as a little-endian int16 in units
+    of 1/4096, clipped to [-8, 8). Every string of the right length and alphabet decodes to a valid hand."""
+    values = np.clip(np.rint(z.detach().cpu().numpy().reshape(-1) * HAND_CODE_SCALE), -32768, 32767)
+    return base64.urlsafe_b64encode(values.astype("<i2").tobytes()).decode().rstrip("=")
+
+
+def hand_from_code(code: str, z_dim: int) -> torch.Tensor:
+    """The z (1, z_dim) of a hand code (`hand_code`); UserError for a code of another length or alphabet."""
+    length = hand_code_length(z_dim)
+    if len(code) != length or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in code):
+        raise UserError(f"a hand is {length} characters of base64url (A-Z, a-z, 0-9, '-', '_') for this model")
+    raw = base64.urlsafe_b64decode(code + "=" * (-len(code) % 4))[:2 * z_dim]
+    return torch.from_numpy(np.frombuffer(raw, dtype="<i2").astype(np.float32) / HAND_CODE_SCALE)[None]
+
 
 def hand_record(z: torch.Tensor, digit: int, config: RunConfig, model_dir: Path, loss: float,
                 preprocessed: np.ndarray) -> dict[str, Any]:
@@ -205,10 +266,6 @@ def load_hand(path: Path, config: RunConfig) -> torch.Tensor:
 
 
 # --- the encoder: the hand in one forward pass ------------------------------------------------------------------
-
-ENCODER_FILE, ENCODER_CARD = "hand-encoder.safetensors", "hand-encoder.json"
-ENCODER_FORMAT = "digitgan-hand-encoder-1"
-
 
 @dataclass
 class EncoderRecipe:
@@ -250,42 +307,6 @@ def train_encoder(generator: torch.nn.Module, config: RunConfig, real_images: np
         optimizer.step()
         if step % 500 == 0 or step == recipe.steps - 1:
             log(f"hand encoder step {step}: z error {latent.item():.4f}, cycle {cycle.item():.4f}")
-    return encoder.eval().requires_grad_(False)
-
-
-def save_encoder(model_dir: Path, encoder: torch.nn.Module, recipe: EncoderRecipe, facts: dict[str, Any]) -> Path:
-    """hand-encoder.safetensors + hand-encoder.json beside the generator it inverts."""
-    from dataclasses import asdict
-
-    from safetensors.torch import save
-
-    from digitgan.files import atomic_write, write_json
-
-    tensors = {name: tensor.contiguous() for name, tensor in encoder.state_dict().items()}
-    atomic_write(model_dir / ENCODER_FILE, save(tensors, metadata={"format": ENCODER_FORMAT}))
-    write_json(model_dir / ENCODER_CARD, {"format": ENCODER_FORMAT, "z_dim": encoder.z_dim, "classes": encoder.classes,
-                                          "width": encoder.width, "recipe": asdict(recipe), **facts})
-    return model_dir / ENCODER_FILE
-
-
-def load_encoder(model_dir: Path) -> torch.nn.Module:
-    """The hand encoder of a model folder; UserError saying how to make one when the folder has none."""
-    from safetensors.torch import load_file
-
-    from digitgan.models import load_weights
-    from digitgan.models.hand_encoder import HandEncoder
-
-    weights, card_path = model_dir / ENCODER_FILE, model_dir / ENCODER_CARD
-    if not weights.is_file() or not card_path.is_file():
-        raise UserError(f"{model_dir} has no hand encoder; `digitgan hand-encoder --run {model_dir}` trains one "
-                        "(a few minutes on 2 cores)")
-    try:
-        card = json.loads(card_path.read_text())
-        encoder = HandEncoder(int(card["z_dim"]), int(card["classes"]), int(card["width"]))
-        tensors = load_file(str(weights))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UserError(f"{weights} is unreadable ({type(error).__name__})") from None
-    load_weights(encoder, tensors, "hand encoder", weights)
     return encoder.eval().requires_grad_(False)
 
 

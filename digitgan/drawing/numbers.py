@@ -58,6 +58,17 @@ def separator_glyph(char: str) -> np.ndarray:
     return glyph
 
 
+def writer_noise(config: RunConfig, styles: int, seed: int, hand: torch.Tensor | None = None,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """(styles, z_dim): the noise of `styles` writers drawn from `seed`; with a hand (1, z_dim), the first writer is
+    that hand and the others stay the seed's."""
+    _check_styles(styles)
+    writers = sample_noise(styles, config.model, torch.Generator(device=device).manual_seed(seed), device)
+    if hand is not None:
+        writers[0] = hand.reshape(-1).to(writers)
+    return writers
+
+
 def write_number(generator: torch.nn.Module, config: RunConfig, text: str, styles: int = 1,
                  seed: int = 0, writers: torch.Tensor | None = None) -> np.ndarray:
     """(styles, len(text), 28, 28) uint8: row r is one writer (one latent for all its digits); `writers`
@@ -107,12 +118,15 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def interpolate(generator: torch.nn.Module, config: RunConfig, start: int, end: int, steps: int, space: str,
-                styles: int = 1, seed: int = 0) -> np.ndarray:
+                styles: int = 1, seed: int = 0, writers: torch.Tensor | None = None) -> np.ndarray:
     """(styles, steps, 28, 28) uint8 frames.
 
     label space: the same noise per row, label vector (1-t)·e_start + t·e_end.
     latent space: class `start` fixed, noise walks by slerp from one random latent to another.
+    writers (styles, z_dim): each row's noise (label space) or starting noise (latent space), instead of the seed's.
     """
+    if writers is not None:
+        styles = len(writers)
     if not 2 <= steps <= MAX_STEPS:
         raise UserError(f"an interpolation needs between 2 and {MAX_STEPS} steps, got {steps}")
     _check_styles(styles)
@@ -126,11 +140,14 @@ def interpolate(generator: torch.nn.Module, config: RunConfig, start: int, end: 
     if space == "label":
         if not is_conditional(config.model):
             raise UserError("label-space interpolation needs a conditional model")
-        z = sample_noise(styles, config.model, rng, device).repeat_interleave(steps, dim=0)
+        rows = writers.to(device) if writers is not None else sample_noise(styles, config.model, rng, device)
+        z = rows.repeat_interleave(steps, dim=0)
         label_vector = label_mix(start, end, fractions, classes).repeat(styles, 1)
     elif space == "latent":
         first = sample_noise(styles, config.model, rng, device)
         second = sample_noise(styles, config.model, rng, device)
+        if writers is not None:
+            first = writers.to(device)
         z = slerp(first, second, fractions.to(device)).reshape(styles * steps, -1)
         label_vector = one_hot(torch.full((styles * steps,), start), classes)
     else:

@@ -4,9 +4,9 @@ disk or from any static host, with no server and no network.
 A browser refuses `fetch()` of file:// URLs and a module loaded by `import()` from a file, so everything the page
 needs is inside it: onnxruntime-web's bundle build (its JS glue included) as an inline module whose exports become
 `window.ort`, its wasm binary as gzip in base64 (unpacked by the page with DecompressionStream), the generator's
-ONNX export (float32 weights rounded to 16 mantissa bits, gzip, base64), the model's description and evaluation,
-and the style directions. onnxruntime-web comes from npm (`make setup` installs it into node_modules/; nothing is
-fetched when the page runs).
+ONNX export (float32 weights rounded to 16 mantissa bits, gzip, base64), the hand encoder's (int8 weights, gzip,
+base64; when the model folder has one), the model's description and evaluation, and the style directions.
+onnxruntime-web comes from npm (`make setup` installs it into node_modules/; nothing is fetched when the page runs).
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from digitgan.data import class_names_of
 from digitgan.drawing.style import PROPERTIES, check_directions, fit_directions
 from digitgan.errors import UserError
 from digitgan.files import atomic_write, write_text
+from digitgan.modelfolder.encoder import optional_encoder
 from digitgan.modelfolder.evaluation import evaluation_summary, headline_metrics, read_report
 from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_generator
-from digitgan.modelfolder.onnx_export import metadata, onnx_bytes
+from digitgan.modelfolder.onnx_export import encoder_metadata, encoder_onnx_bytes, metadata, onnx_bytes
 from digitgan.models import is_conditional
 from digitgan.pages.page import asset, inline_script, page_html
 
@@ -71,7 +72,8 @@ def bundle_as_script(text: str) -> str:
 
 def page_data(model_dir: Path, runtime: Path, style_samples: int = 10000) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the data the page carries, a summary for the user): model and wasm (each gzip in base64), info (what the
-    page shows), styles (directions with their measured check)."""
+    page shows), styles (directions with their measured check), encoder (the hand encoder, gzip in base64; absent
+    when the model folder has none)."""
     generator, config, raw = load_generator(model_dir, for_sampling=False)
     if not is_conditional(config.model):
         raise UserError(f"{model_dir}: the offline page writes chosen digits, and this model is unconditional")
@@ -92,8 +94,16 @@ def page_data(model_dir: Path, runtime: Path, style_samples: int = 10000) -> tup
     packed = gzip.compress(model, compresslevel=9, mtime=0)
     data = {"model": base64.b64encode(packed).decode(), "wasm": base64.b64encode(wasm).decode(), "info": info,
             "styles": styles}
-    return data, {"model_bytes": len(model), "model_gzip_bytes": len(packed), "wasm_gzip_bytes": len(wasm),
-                  "styles": styles}
+    summary = {"model_bytes": len(model), "model_gzip_bytes": len(packed), "wasm_gzip_bytes": len(wasm),
+               "styles": styles}
+    encoder = optional_encoder(model_dir)
+    if encoder is not None:
+        # int8 weights: a quarter of float32's bytes, which is what lets it fit beside the generator in 8 MiB
+        packed_encoder = gzip.compress(encoder_onnx_bytes(encoder, encoder_metadata(config), int8_weights=True),
+                                       compresslevel=9, mtime=0)
+        data["encoder"] = base64.b64encode(packed_encoder).decode()
+        summary["encoder_gzip_bytes"] = len(packed_encoder)
+    return data, summary
 
 
 def page_scripts(runtime: Path, data_script: str) -> list[str]:

@@ -10,6 +10,9 @@ import torch
 
 from digitgan.drawing.hand import (
     InversionSettings,
+    hand_code,
+    hand_code_length,
+    hand_from_code,
     invert,
     load_hand,
     preprocess,
@@ -17,6 +20,7 @@ from digitgan.drawing.hand import (
     read_image,
 )
 from digitgan.drawing.sampling import generate
+from digitgan.errors import UserError
 from digitgan.modelfolder.folder import default_model_dir, load_generator
 from digitgan.models import one_hot
 from tests.conftest import run_cli
@@ -103,8 +107,9 @@ def test_mimic_writes_a_number_in_a_drawn_hand_and_the_hand_is_kept(tmp_path):
 def test_a_trained_hand_encoder_lives_in_the_model_folder_and_mimic_starts_from_it(tiny_run, tmp_path):
     import shutil
 
-    from digitgan.drawing.hand import ENCODER_CARD, encode, load_encoder
+    from digitgan.drawing.hand import encode
     from digitgan.errors import UserError
+    from digitgan.modelfolder.encoder import ENCODER_CARD, load_encoder
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
@@ -119,3 +124,20 @@ def test_a_trained_hand_encoder_lives_in_the_model_folder_and_mimic_starts_from_
     result = run_cli("mimic", "--image", str(DRAWN[0]), "--digit", "0", "--write", "10", "--run", str(run),
                      "--out", str(tmp_path / "o.png"))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_hand_travels_as_a_short_code_and_every_code_is_a_hand():
+    z = torch.randn(1, 64, generator=torch.Generator().manual_seed(0)) * 2
+    code = hand_code(z)
+    assert len(code) == hand_code_length(64) == 171 and set(code) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert torch.allclose(hand_from_code(code, 64), z, atol=0.5 / 4096 + 1e-7)
+    assert hand_from_code(hand_code(torch.full((1, 64), 20.0)), 64).max() < 8  # clipped to the code's range
+    rng = np.random.default_rng(1)
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+    for _ in range(20):  # any string of the right length and alphabet is a finite hand in [-8, 8)
+        decoded = hand_from_code("".join(rng.choice(alphabet, 171)), 64)
+        assert decoded.shape == (1, 64) and bool(torch.isfinite(decoded).all()) and decoded.abs().max() <= 8
+    for bad in (code[:-1], code + "A", code[:-1] + "=", code[:-1] + "é"):
+        with pytest.raises(UserError, match="171 characters"):
+            hand_from_code(bad, 64)

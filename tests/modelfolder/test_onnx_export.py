@@ -64,8 +64,41 @@ def test_cli_exports_the_shipped_model_with_its_metadata(tmp_path):
     (images,) = session.run(None, {"z": np.zeros((3, 64), np.float32),
                                    "label_vector": np.eye(10, dtype=np.float32)[[7, 7, 1]]})
     assert images.shape == (3, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
+    # the shipped model folder has a hand encoder: it is exported beside the generator
+    encoder = onnx.load(str(tmp_path / "gen.hand-encoder.onnx"))
+    assert [i.name for i in encoder.graph.input] == ["images", "label_vector"]
+    assert {p.key: p.value for p in encoder.metadata_props}["z_dim"] == "64"
+    assert str(tmp_path / "gen.hand-encoder.onnx") in result.stdout
 
 
 def test_cli_refuses_a_wrong_output_name(tmp_path):
     result = run_cli("export-model", "--out", str(tmp_path / "gen.png"))
     assert result.returncode == 2 and "must end in .onnx" in result.stderr
+
+
+def test_the_hand_encoder_exports_whole_and_with_int8_weights():
+    """float32: onnxruntime gives PyTorch's z; int8 weights (the offline page's): a third of the bytes or less, z
+    within a small fraction of the noise's scale, and the generator draws nearly the same digit from it."""
+    from digitgan.drawing.hand import preprocess, read_image
+    from digitgan.drawing.sampling import generate
+    from digitgan.modelfolder.encoder import load_encoder
+    from digitgan.modelfolder.folder import default_model_dir, load_generator
+    from digitgan.modelfolder.onnx_export import encoder_onnx_bytes
+    from tests.drawing.test_hand import DRAWN, digit_of
+
+    encoder = load_encoder(default_model_dir())
+    generator, config, _ = load_generator(default_model_dir())
+    seen = np.stack([preprocess(read_image(path)) for path in DRAWN])
+    images = (seen[:, None].astype(np.float32) / 127.5 - 1).astype(np.float32)
+    labels = one_hot(torch.tensor([digit_of(path) for path in DRAWN]), 10)
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(images), labels).numpy()
+    whole, small = encoder_onnx_bytes(encoder, {}), encoder_onnx_bytes(encoder, {}, int8_weights=True)
+    assert len(small) < len(whole) / 3
+    feeds = {"images": images, "label_vector": labels.numpy()}
+    (z_whole,) = onnxruntime.InferenceSession(whole, providers=["CPUExecutionProvider"]).run(None, feeds)
+    (z_small,) = onnxruntime.InferenceSession(small, providers=["CPUExecutionProvider"]).run(None, feeds)
+    assert np.abs(z_whole - expected).max() <= 1e-4
+    assert np.abs(z_small - expected).max() <= 0.1 and np.abs(z_small - expected).mean() <= 0.02
+    drawn = [generate(generator, config, labels, z=torch.from_numpy(z)).astype(float) for z in (expected, z_small)]
+    assert np.abs(drawn[0] - drawn[1]).mean() <= 3  # grey levels of 255

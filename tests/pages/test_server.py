@@ -17,6 +17,7 @@ from digitgan.pages.browser import available, headless_chromium
 from digitgan.pages.server import create_app
 from digitgan.training import train
 from tests.conftest import tiny_arrays, tiny_config
+from tests.pages.in_browser import digits_of, draw_seven, found_hand, pixels_of, read_digits, settled
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,17 @@ def test_real_browser_types_a_number(tmp_path):
             pixels = np.asarray(shot, dtype=np.float64)
             ink = (pixels > 160).mean()  # white strokes on black: a written number has some, a blank has none
             assert pixels.std() > 30 and 0.03 < ink < 0.5, (pixels.std(), ink)
+
+            # your hand: pointer strokes on the canvas, POSTed to the server, the number written in that hand
+            src = settled(driver, "write-image")
+            before = digits_of(pixels_of(driver, "write-image"), 1, 4)
+            assert read_digits(before) == [1, 2, 3, 4]
+            draw_seven(driver)  # "read it for me": the reference classifier says which digit it is
+            assert "read as a 7" in found_hand(driver)
+            settled(driver, "write-image", changed_from=src)
+            mine = digits_of(pixels_of(driver, "write-image"), 1, 4)
+            assert read_digits(mine) == [1, 2, 3, 4] and np.abs(mine.astype(int) - before).mean() > 5
+            assert driver.find_element(By.ID, "hand-seen").get_attribute("src").startswith("data:image/png")
             (tmp_path / "artifacts").mkdir(exist_ok=True)
             driver.save_screenshot(str(tmp_path / "artifacts" / "page.png"))
             artifacts = Path("runs/test-artifacts")
@@ -167,3 +179,56 @@ def test_real_browser_types_a_number(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+DRAWN_THREE = Path(__file__).resolve().parents[1] / "fixtures" / "drawn-digits" / "drawn-03-digit-3.png"
+
+
+def test_a_drawn_digit_posted_gives_a_hand_that_writes_morphs_and_keeps_the_clock(client):
+    response = client.post("/api/hand", params={"digit": 3}, content=DRAWN_THREE.read_bytes(),
+                           headers={"Content-Type": "image/png"})
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert found["digit"] == 3 and found["read_probability"] is None and found["seconds"] > 0
+    assert len(found["hand"]) == 22  # the tiny model's 8 noise values
+    seen = Image.open(io.BytesIO(base64.b64decode(found["seen"])))
+    assert seen.size == (4 * (2 * 28 + 4), 4 * 32)  # the digit as seen beside its redrawing
+    hand = found["hand"]
+
+    def pixels(path, **params):
+        return np.asarray(png(client.get(path, params=params)))
+
+    default = pixels("/api/write", text="2026", styles=2, seed=4)
+    mine = pixels("/api/write", text="2026", styles=2, seed=4, hand=hand)
+    assert mine.shape == default.shape and not np.array_equal(mine, default)
+    row = 2 * 30  # scaled rows per writer: the hand is the first writer, the second stays the seed's
+    assert np.array_equal(mine[2 * 2 + row:], default[2 * 2 + row:]) and not np.array_equal(mine[:row], default[:row])
+    for path, params in (("/api/mix", {"from": 1, "to": 2}), ("/api/clock", {"time": "12:34:56"}),
+                         ("/api/interpolate", {"from": 7, "to": 9, "steps": 4})):
+        assert not np.array_equal(pixels(path, **params, hand=hand), pixels(path, **params))
+    # the class read by the reference classifier when not given
+    read = client.post("/api/hand", content=DRAWN_THREE.read_bytes()).json()
+    assert read["digit"] == 3 and 0 < read["read_probability"] <= 1
+
+
+@pytest.mark.parametrize("body, params, status, message", [
+    (b"", {}, 422, "body is empty"),
+    (b"not a picture", {"digit": 3}, 422, "not a readable image"),
+    ("blank", {"digit": 3}, 422, "no ink"),
+    (b"x" * (2 * 2**20 + 1), {"digit": 3}, 413, "at most 2,097,152"),
+])
+def test_bad_uploads_are_refused_with_a_sentence(client, body, params, status, message):
+    if body == "blank":
+        buffer = io.BytesIO()
+        Image.new("L", (64, 64), 240).save(buffer, format="PNG")
+        body = buffer.getvalue()
+    response = client.post("/api/hand", params=params, content=body, headers={"Content-Type": "image/png"})
+    assert response.status_code == status and message in response.json()["detail"][0]["msg"], response.text
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_a_bad_hand_or_digit_is_refused(client):
+    assert client.post("/api/hand", params={"digit": 10}, content=DRAWN_THREE.read_bytes()).status_code == 422
+    for hand in ("short", "A" * 21 + "=", "A" * 23):
+        response = client.get("/api/write", params={"text": "12", "hand": hand})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "hand"]

@@ -4,7 +4,6 @@ the page itself. Typed numbers, the morph slider and the style sliders change wh
 
 import json
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 from digitgan.drawing.style import image_properties
 from digitgan.pages.browser import available, headless_chromium
 from tests.conftest import run_cli
+from tests.pages.in_browser import digits_of, draw_seven, found_hand, pixels_of, read_digits, settled
 
 
 @pytest.fixture(scope="module")
@@ -42,38 +42,6 @@ def test_the_page_carries_what_it_needs_and_nothing_external(page):
     assert "window.digitganData" in scripts[0][1] and "window.ort = {" in scripts[1][1]
     assert "sourceMappingURL" not in html and "export{" not in scripts[1][1][-300:]
     assert "window.digitganData" in html and "window.ort = {" in html and "sourceMappingURL" not in html
-
-
-def pixels_of(driver, element_id: str) -> np.ndarray:
-    """The drawn picture of an <img> as a (H, W) uint8 array (read through a canvas in the page)."""
-    values = driver.execute_script(
-        "const i = document.getElementById(arguments[0]); const c = document.createElement('canvas');"
-        "c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);"
-        "const d = x.getImageData(0, 0, c.width, c.height).data; const out = [];"
-        "for (let p = 0; p < d.length; p += 4) out.push(d[p]); return [c.width, c.height, out];", element_id)
-    width, height, flat = values
-    return np.asarray(flat, np.uint8).reshape(height, width)
-
-
-def settled(driver, element_id: str, changed_from: str | None = None, seconds: float = 30) -> str:
-    """Wait until the <img>'s picture differs from `changed_from` (when given) and has stopped changing (the same
-    loaded src over 0.4 s: every redraw the last inputs asked for has landed); returns that src."""
-    deadline, last = time.monotonic() + seconds, None
-    while time.monotonic() < deadline:
-        src = driver.execute_script("const i = document.getElementById(arguments[0]);"
-                                    "return i.complete && i.naturalWidth > 0 ? i.src : null;", element_id)
-        if src is not None and src != changed_from and src == last:
-            return src
-        last = src
-        time.sleep(0.4)
-    raise AssertionError(f"{element_id} did not settle")
-
-
-def digits_of(picture: np.ndarray, rows: int, columns: int, scale: int = 2) -> np.ndarray:
-    """(rows * columns, 28, 28) cells of a write picture (padding 2, digits touching, scaled `scale` times)."""
-    small = picture[::scale, ::scale]
-    return np.stack([small[2 + r * 30:2 + r * 30 + 28, 2 + c * 28:2 + (c + 1) * 28]
-                     for r in range(rows) for c in range(columns)])
 
 
 @pytest.mark.skipif(not available(),
@@ -126,6 +94,33 @@ def test_offline_page_draws_from_a_file_with_the_network_off(page, tmp_path):
         slider = driver.find_element(By.ID, "morph-t")
         slider.send_keys(Keys.END)
         WebDriverWait(driver, 30).until(lambda d: not np.array_equal(pixels_of(d, "morph-image"), morph_before))
+
+        # your hand: pointer strokes on the canvas, the encoder in the page, the number written in that hand
+        from selenium.webdriver.support.ui import Select
+
+        Select(driver.find_element(By.ID, "hand-digit")).select_by_value("7")
+        driver.find_element(By.ID, "hand-find").click()  # nothing drawn yet
+        assert "draw a digit" in driver.find_element(By.ID, "hand-error").text
+        draw_seven(driver)
+        assert "ms in this page" in found_hand(driver)
+        src = settled(driver, "write-image", changed_from=src)
+        mine = digits_of(pixels_of(driver, "write-image"), 2, 4)
+        assert read_digits(mine[:4]) == [1, 2, 3, 4]  # the first writer is the hand: still the digits asked
+        assert np.abs(mine[:4].astype(int) - before[:4]).mean() > 5  # ... not the default noise's drawing
+        assert np.array_equal(mine[4:], before[4:])  # the second writer stays the seed's
+        # the page's preprocessing is the library's: the same canvas, read by Python, looks the same
+        import base64
+
+        from digitgan.drawing.hand import preprocess, read_image
+
+        canvas_png = base64.b64decode(driver.execute_script(
+            "return document.getElementById('hand-canvas').toDataURL('image/png').split(',')[1];"))
+        in_python = preprocess(read_image(canvas_png)).astype(int)
+        in_page = pixels_of(driver, "hand-seen")[::4, ::4][2:30, 2:30].astype(int)
+        assert np.abs(in_page - in_python).mean() < 12, np.abs(in_page - in_python).mean()
+        driver.find_element(By.ID, "hand-on").click()  # off: the default noise again
+        src = settled(driver, "write-image", changed_from=src)
+        assert np.array_equal(digits_of(pixels_of(driver, "write-image"), 2, 4), before)
 
         # a style slider moved right raises its property on the drawn pixels
         slant = driver.find_element(By.ID, "style-slant")
