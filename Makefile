@@ -8,7 +8,7 @@ SEED    ?= 0
 DEMO    ?= runs/demo
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup web fashion-data browser data test demo pretrained bench reproduce dream-classifiers lint clean
+.PHONY: setup web fashion-data browser data test demo pretrained bench reproduce amplify dream-classifiers lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,15 +76,12 @@ demo: setup
 # The default model shipped in digitgan/modelfolder/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated,
 # with its hand encoder (`digitgan mimic` and the pages' canvas start from it; the offline page's style directions are
 # fitted from the generator when `digitgan site` runs).
-# fast with a generator twice as wide (128 -> 64 -> 32 channels) and its learning rates halving every 15,000 steps
-# after the first 45,000: about an hour on 2 cores (benchmarks/RESULTS.md, "distribution", says why).
+# The recipe is the `shipped` preset (digitgan/presets/shipped.toml): fast with a generator twice as wide and its
+# learning rates halving every 15,000 steps after the first 45,000; about an hour on 2 cores.
 PRETRAINED_STEPS ?= 90000
-PRETRAINED_SET = --set g_base=128 --set 'g_stages=[[64,4,2],[32,4,2]]' --set standing_stats=100 --set lr_decay_after=2880000 \
-	--set lr_half_life=960000 --set eval_every=10000 --set checkpoint_every=10000 --set keep_checkpoints=10
 pretrained: setup data
 	rm -rf runs/pretrained
-	$(BIN)/digitgan train --preset fast --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 $(PRETRAINED_SET) \
-		--out runs/pretrained --quiet
+	$(BIN)/digitgan train --preset shipped --steps $(PRETRAINED_STEPS) --seed 0 --threads 2 --out runs/pretrained --quiet
 	$(BIN)/digitgan evaluate runs/pretrained --seed 0 --cas
 	$(BIN)/digitgan hand-encoder --run runs/pretrained --seed 0 --threads 2
 	cp runs/pretrained/model/config.json runs/pretrained/model/generator.safetensors digitgan/modelfolder/pretrained/
@@ -107,6 +104,14 @@ REPRO_ARGS ?=
 DEVICE ?= cpu
 reproduce: setup data
 	$(BIN)/python -m benchmarks.reproduce --threads 2 --device $(DEVICE) $(REPRO_ARGS)
+
+# Data amplification (`digitgan amplify`): k = 10, 100, 1000 labelled digits per class, 5 seeds, every arm the same
+# optimizer steps; hours on 2 cores, resumable (run again to continue). Writes benchmarks/AMPLIFICATION.md + .json.
+AMPLIFY_ARGS ?=
+amplify: setup data
+	$(BIN)/digitgan amplify --out runs/amplify --threads 2 $(AMPLIFY_ARGS)
+	cp runs/amplify/amplify.json benchmarks/amplification.json
+	cp runs/amplify/amplify.md benchmarks/AMPLIFICATION.md
 
 lint: setup
 	$(BIN)/python -m ruff check digitgan tests benchmarks

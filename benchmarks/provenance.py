@@ -45,6 +45,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
               "digitgan/drawing/hand.py", "digitgan/drawing/style.py", "digitgan/modelfolder/encoder.py",
               "digitgan/models/hand_encoder.py", "tests/fixtures/drawn-digits", "benchmarks/sections/mimic.py"),
     "distribution": (*_TRAINING, *_EVALUATION, *_SHIPPED, "benchmarks/sections/distribution.py"),
+    "recipe": (*_TRAINING, *_EVALUATION, "digitgan/presets/shipped.toml", "benchmarks/sections/recipe.py",
+               "benchmarks/sections/quality.py"),
 }
 COMMON = ("benchmarks/common.py", "benchmarks/probe.py")
 

@@ -62,6 +62,31 @@ def gpu_section(gpu: dict[str, Any]) -> list[str]:
     return lines
 
 
+def equal_time_section(results: dict[str, Any]) -> list[str]:
+    """Every preset trained the same minutes on this machine's CPU: what each way of drawing gives a laptop user in
+    the same time (the dream rows train nothing: their time is the dreaming's)."""
+    equal = results.get("equal_time")
+    if not equal or not equal.get("runs"):
+        return ["## On 2 CPU cores at equal time", "", "Not measured yet: `make reproduce REPRO_ARGS=\"--equal-minutes "
+                "10\"` trains every preset 10 minutes of 2-core training time and scores it.", ""]
+    machine = results.get("equal_time_machine", {})
+    lines = [f"## On 2 CPU cores at equal time: {equal['minutes']:g} minutes of training each", "",
+             "The laptop question — what does each way of drawing give in the same time? Every preset trained "
+             f"{equal['minutes']:g} minutes by the trainer's own clock on quiet cores ({machine.get('threads')} "
+             f"threads, torch {machine.get('torch')}, {machine.get('date')}), scored as above; images seen show how "
+             "far each got. The dream rows train nothing (time: dreaming 10,000 images).", "", *HEADER]
+    floor = None
+    for preset, row in equal["runs"].items():
+        lines.append(_row(f"`{preset}` ({row['images_seen']:,} images, {row['epochs']:g} epochs)", row["model"],
+                          row.get("train_seconds"), row.get("images_seen")))
+        floor = row["real_floor"]
+    for name, row in results.get("dreams", {}).items():
+        lines.append(_row(name, row["model"], row.get("seconds"), row["model"].get("n")))
+    if floor is not None:
+        lines.append(_row("real data (10k training images; CAS: the same recipe on 60k real)", floor, None, None))
+    return [*lines, ""]
+
+
 def render(results: dict[str, Any], runs: Path) -> str:
     machine = results.get("machine", {})
     lines = ["# Reproductions: every way to draw a digit, on one scale", "",
@@ -77,6 +102,7 @@ def render(results: dict[str, Any], runs: Path) -> str:
              "![a row of samples per way, and real data](reproductions/all.png)", "",
              "Accuracy and FCD against images seen (light evaluation, 2,000 samples):", "",
              "![curves](reproductions/curves.png)", ""]
+    lines += equal_time_section(results)
     if results.get("gpu", {}).get("runs"):
         lines += gpu_section({**results["gpu"], "gpu_machine": results.get("gpu_machine", {})})
     else:

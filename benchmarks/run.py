@@ -16,6 +16,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   page            the offline page in headless chromium: size, time to the first number, digits/s in the page
   mimic           your own hand: 1,000 MNIST test digits and 20 drawn ones inverted three ways, redrawn, style kept
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
+  recipe          levers on the shipped recipe at equal time towards the real floor (screens, then finals)
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine. Every section records the
 commit and date it was measured at and the paths it measures (benchmarks/provenance.py); RESULTS.md marks a
@@ -47,6 +48,7 @@ from benchmarks.sections import (
     onnx,
     page,
     quality,
+    recipe,
     sampling,
     serve,
     throughput,
@@ -59,7 +61,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
     "onnx": onnx.run, "page": page.run, "mimic": mimic.run,
-    "distribution": distribution.run,
+    "distribution": distribution.run, "recipe": recipe.run,
 }
 
 
@@ -72,6 +74,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-seconds", type=float, default=10.0, help="training seconds between evaluations")
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--load-rounds", type=int, default=3, help="interleaved rounds for 'load'")
+    parser.add_argument("--recipe-minutes", type=float, default=3.0, help="training minutes per lever, 'recipe' screen")
+    parser.add_argument("--recipe-final-minutes", type=float, default=15.0,
+                        help="training minutes per finalist and seed, 'recipe' finals")
     parser.add_argument("--distribution-minutes", type=float, default=3.0,
                         help="training minutes per lever for 'distribution'")
     parser.add_argument("--only", nargs="*", choices=list(SECTIONS), help="sections to run (default: all)")

@@ -77,6 +77,9 @@ class ModelConfig:
     d_norm: str = _choice("none", "d_norm")                 # none | batch
     d_dropout: float = _float(0.0, 0.0, 1.0, open_high=True)
     spectral_norm: bool = _bool(False)
+    # initial weights of G's and D's dense and convolution layers: torch (PyTorch's defaults) | glorot (Keras's:
+    # Glorot-uniform weights, zero biases)
+    init: str = _choice("torch", "init")
 
     def __post_init__(self) -> None:
         _check_fields(self, "model")
@@ -94,10 +97,17 @@ class TrainConfig:
     lr_half_life: int = _int(0, 0, 2**62)                   # images per halving after that (0 = constant rates)
     beta1: float = _float(0.5, 0.0, 1.0, open_high=True)
     beta2: float = _float(0.999, 0.0, 1.0, open_high=True)
+    adam_eps: float = _float(1e-8, 0.0, 1.0)               # PyTorch's default; Keras's is 1e-7
     d_steps: int = _int(1, 1, 100)                          # D updates per G update
+    # each D update as two optimizer steps, one on the real batch and one on the fake batch (the Keras loops'
+    # two train_on_batch calls); not with a gradient penalty, which needs both in one step
+    d_split_steps: bool = _bool(False)
     aux_weight: float = _float(1.0, 0.0, 1000.0)            # ACGAN class-loss weight
     label_smoothing: float = _float(0.0, 0.0, 1.0, open_high=True)  # real target 1 - s for the BCE loss
     r1_gamma: float = _float(0.0, 0.0, 1e6)
+    r1_every: int = _int(1, 1, 1000)                        # lazy R1: the penalty every N steps, weighted N times
+    # D's input: none | translation | translation-cutout (DiffAugment: the same transforms on real and fake images)
+    d_augment: str = _choice("none", "d_augment")
     gp_lambda: float = _float(10.0, 0.0, 1e6)               # wgan-gp
     kl_weight: float = _float(1.0, 0.0, 1000.0)             # vae: weight of the KL term (1 = the ELBO)
     ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import click
 
 from digitgan import __version__
+from digitgan.cli.amplify import amplify
 from digitgan.cli.data import data
 from digitgan.cli.dream import dream
 from digitgan.cli.evaluate import compare, evaluate, evaluator
@@ -87,7 +88,7 @@ def cli() -> None:
 
 for command in (data, presets, train, sample, write, interpolate, clock, mimic, intensity, explain, export,
                 export_model, hand_encoder,
-                dream, serve, site, evaluate, compare, evaluator):
+                dream, serve, site, evaluate, compare, evaluator, amplify):
     cli.add_command(command)
 
 

@@ -37,6 +37,23 @@ def _uniform(count: int, z_dim: int, generator: torch.Generator | None, device: 
 
 NOISES = {"normal": _normal, "uniform": _uniform}  # uniform in [-1, 1): the Keras ACGAN's noise
 
+
+def _glorot(network: torch.nn.Module) -> None:
+    """Keras's initialisation of Dense and Conv layers: Glorot-uniform weights, zero biases (the original weight of
+    a spectrally normalised layer)."""
+    for module in network.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            parametrized = getattr(module, "parametrizations", None)
+            weight = parametrized.weight.original if parametrized is not None and "weight" in parametrized \
+                else module.weight
+            with torch.no_grad():
+                torch.nn.init.xavier_uniform_(weight)
+                if module.bias is not None:
+                    module.bias.zero_()
+
+
+INITS = {"torch": None, "glorot": _glorot}  # None: the layers keep PyTorch's default initialisation
+
 KINDS = {name: kind.description for name, kind in ALL_KINDS.items()}
 # the network trained beside the generator, by the name a kind declares (digitgan/kinds.py)
 PARTNERS: dict[str, type[Discriminator] | type[Encoder]] = {"discriminator": Discriminator, "encoder": Encoder}
@@ -44,7 +61,7 @@ PARTNERS: dict[str, type[Discriminator] | type[Encoder]] = {"discriminator": Dis
 CHOICES: dict[str, dict] = {
     "kind": KINDS, "noise": NOISES, "g_body": G_BODIES, "g_cond": G_CONDITIONING, "g_norm": G_NORMS,
     "g_act": ACTIVATIONS, "g_out": OUTPUTS, "d_body": D_BODIES, "d_cond": D_CONDITIONING, "d_pool": D_POOLS,
-    "d_norm": D_NORMS,
+    "d_norm": D_NORMS, "init": INITS,
 }
 
 
@@ -54,14 +71,21 @@ for _name, _registry in CHOICES.items():
     check_registry(f"model.{_name}", _registry, MODEL_CHOICES[_name])
 
 
+def _initialised(network: torch.nn.Module, config: ModelConfig) -> torch.nn.Module:
+    initialise = INITS[config.init]
+    if initialise is not None:
+        initialise(network)
+    return network
+
+
 def build_generator(config: ModelConfig) -> Generator:
-    return Generator(config)
+    return _initialised(Generator(config), config)
 
 
 def build_partner(config: ModelConfig) -> Discriminator | Encoder:
     """The network trained beside the generator, as the model's kind declares: D for a GAN, the encoder for an
     autoencoder."""
-    return PARTNERS[kind_of(config.kind).partner](config)
+    return _initialised(PARTNERS[kind_of(config.kind).partner](config), config)
 
 
 def is_conditional(config: ModelConfig) -> bool:

@@ -77,6 +77,9 @@ def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distribute
         if config.model.d_norm == "batch":
             raise UserError("under DDP, D sees real and fake in one batch; BatchNorm in D would mix their statistics "
                             "(use d_norm=none)")
+    if t.d_split_steps and LOSSES[t.loss].gradient_penalty:
+        raise UserError(f"d_split_steps steps D on real and fake batches apart; the {t.loss} gradient penalty needs "
+                        "both in one step")
     if train_set.num_classes != config.model.num_classes:
         raise UserError(f"{t.dataset} has {train_set.num_classes} classes but the model expects "
                         f"{config.model.num_classes} (set model.num_classes={train_set.num_classes})")

@@ -23,6 +23,7 @@ from digitgan.choices import LOSS_NAMES, check_registry
 from digitgan.images import from_uint8
 from digitgan.kinds import OBJECTIVE_NAMES, kind_of
 from digitgan.models import one_hot, sample_noise
+from digitgan.training.augment import AUGMENTS
 from digitgan.training.autoencoder import AutoencoderObjective
 from digitgan.training.state import next_batch
 
@@ -33,34 +34,30 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AdversarialLoss:
-    d: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]   # (real_logits, fake_logits, smoothing)
-    g: Callable[[torch.Tensor], torch.Tensor]                        # (fake_logits)
+    """D's loss is a term on the real logits plus a term on the fake logits (every loss here separates so, which is
+    what lets D step on real and fake batches apart); G's is a term on the fake logits."""
+    d_real: Callable[[torch.Tensor, float], torch.Tensor]   # (real_logits, smoothing)
+    d_fake: Callable[[torch.Tensor], torch.Tensor]          # (fake_logits)
+    g: Callable[[torch.Tensor], torch.Tensor]               # (fake_logits)
     gradient_penalty: bool = False
 
-
-def _bce_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
-    target = torch.full_like(real, 1.0 - smoothing)
-    return (F.binary_cross_entropy_with_logits(real, target)
-            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+    def d(self, real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
+        return self.d_real(real, smoothing) + self.d_fake(fake)
 
 
-def _hinge_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
-    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
-
-
-def _lsgan_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
-    return 0.5 * ((real - (1.0 - smoothing)) ** 2).mean() + 0.5 * (fake ** 2).mean()
-
-
-def _wgan_d(real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
-    return fake.mean() - real.mean()
+def _bce_real(real: torch.Tensor, smoothing: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(real, torch.full_like(real, 1.0 - smoothing))
 
 
 LOSSES: dict[str, AdversarialLoss] = {
-    "bce": AdversarialLoss(_bce_d, lambda fake: F.softplus(-fake).mean()),
-    "hinge": AdversarialLoss(_hinge_d, lambda fake: -fake.mean()),
-    "lsgan": AdversarialLoss(_lsgan_d, lambda fake: 0.5 * ((fake - 1.0) ** 2).mean()),
-    "wgan-gp": AdversarialLoss(_wgan_d, lambda fake: -fake.mean(), gradient_penalty=True),
+    "bce": AdversarialLoss(_bce_real, lambda fake: F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)),
+                           lambda fake: F.softplus(-fake).mean()),
+    "hinge": AdversarialLoss(lambda real, smoothing: F.relu(1.0 - real).mean(),
+                             lambda fake: F.relu(1.0 + fake).mean(), lambda fake: -fake.mean()),
+    "lsgan": AdversarialLoss(lambda real, smoothing: 0.5 * ((real - (1.0 - smoothing)) ** 2).mean(),
+                             lambda fake: 0.5 * (fake ** 2).mean(), lambda fake: 0.5 * ((fake - 1.0) ** 2).mean()),
+    "wgan-gp": AdversarialLoss(lambda real, smoothing: -real.mean(), lambda fake: fake.mean(),
+                               lambda fake: -fake.mean(), gradient_penalty=True),
 }
 check_registry("loss", LOSSES, LOSS_NAMES)
 
@@ -113,7 +110,15 @@ class Objective:
         self.label_smoothing = 0.0 if held_out else t.label_smoothing
         self.gp_lambda = 0.0 if held_out or not self.adversarial.gradient_penalty else t.gp_lambda
         self.r1_gamma = 0.0 if held_out else t.r1_gamma
+        self.augment = None if held_out else AUGMENTS[t.d_augment]
         self.amp = t.amp
+
+    def augmented(self, discriminator: Callable, rng: torch.Generator) -> Callable:
+        """D as the losses call it: behind the run's input augmentation (training/augment.py), when it has one."""
+        if self.augment is None:
+            return discriminator
+        augment = self.augment
+        return lambda images, label_vector: discriminator(augment(images, rng), label_vector)
 
     @property
     def needs_real_gradient(self) -> bool:
@@ -125,10 +130,11 @@ class Objective:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and self.amp)
 
     def discriminator_loss(self, discriminator: Callable, real: torch.Tensor, real_vector: torch.Tensor,
-                           fake: torch.Tensor, fake_vector: torch.Tensor,
-                           joint: bool) -> tuple[torch.Tensor, dict[str, float]]:
+                           fake: torch.Tensor, fake_vector: torch.Tensor, joint: bool,
+                           r1_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
         """D's loss on a real and a fake batch. joint: one forward of both batches (faster, and what DDP needs);
-        never for a D with BatchNorm, whose statistics would mix real and fake."""
+        never for a D with BatchNorm, whose statistics would mix real and fake. r1_weight: the R1 term's factor
+        this step (lazy R1: 0 on most steps, r1_every on the others)."""
         with self.autocast(real.device):
             if joint:
                 logits, classes = discriminator(torch.cat([real, fake]), torch.cat([real_vector, fake_vector]))
@@ -151,8 +157,30 @@ class Objective:
             metrics["aux_acc"] = (real_class.argmax(1) == real_vector.argmax(1)).float().mean().item()
         if self.gp_lambda:
             loss = loss + self.gp_lambda * gradient_penalty(lambda x: discriminator(x, real_vector)[0], real, fake)
-        if self.r1_gamma:
-            loss = loss + 0.5 * self.r1_gamma * r1_penalty(real_logits, real)
+        if self.r1_gamma and r1_weight:
+            loss = loss + 0.5 * self.r1_gamma * r1_weight * r1_penalty(real_logits, real)
+        metrics["d_loss"] = loss.item()
+        return loss, metrics
+
+    def discriminator_side_loss(self, discriminator: Callable, images: torch.Tensor, label_vector: torch.Tensor,
+                                real: bool, r1_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+        """D's loss on one kind of batch alone, real or fake (its terms of discriminator_loss, R1 with the real
+        one): the Keras loops train D with one optimizer step on each."""
+        with self.autocast(images.device):
+            logits, classes = discriminator(images, label_vector)
+        logits, classes = logits.float(), _float(classes)
+        adversarial = (self.adversarial.d_real(logits, self.label_smoothing) if real
+                       else self.adversarial.d_fake(logits))
+        loss = adversarial
+        metrics = {"d_adv": adversarial.item(), "d_real" if real else "d_fake": torch.sigmoid(logits).mean().item()}
+        if classes is not None:
+            auxiliary = class_loss(classes, label_vector)
+            loss = loss + self.aux_weight * auxiliary
+            metrics["aux_loss"] = auxiliary.item()
+            if real:
+                metrics["aux_acc"] = (classes.argmax(1) == label_vector.argmax(1)).float().mean().item()
+        if real and self.r1_gamma and r1_weight:
+            loss = loss + 0.5 * self.r1_gamma * r1_weight * r1_penalty(logits, images)
         metrics["d_loss"] = loss.item()
         return loss, metrics
 
@@ -221,6 +249,24 @@ def _optimize(optimizer: torch.optim.Optimizer, loss: torch.Tensor, skip: bool) 
         optimizer.step()
 
 
+def _split_d_update(state: TrainState, objective: Objective, discriminator: Callable, real: torch.Tensor,
+                    real_vector: torch.Tensor, fake: torch.Tensor, fake_vector: torch.Tensor,
+                    skip: bool, r1_weight: float) -> dict[str, float]:
+    """One D update as two optimizer steps, on the real batch and then on the fake batch; the metrics of the two
+    together, as discriminator_loss reports them."""
+    real_loss, real_metrics = objective.discriminator_side_loss(discriminator, real, real_vector, real=True,
+                                                                r1_weight=r1_weight)
+    _optimize(state.partner_opt, real_loss, skip)
+    fake_loss, fake_metrics = objective.discriminator_side_loss(discriminator, fake, fake_vector, real=False)
+    _optimize(state.partner_opt, fake_loss, skip)
+    metrics = {**real_metrics, **fake_metrics, "d_adv": real_metrics["d_adv"] + fake_metrics["d_adv"],
+               "d_loss": real_metrics["d_loss"] + fake_metrics["d_loss"]}
+    if "aux_loss" in real_metrics:
+        metrics["aux_loss"] = 0.5 * (real_metrics["aux_loss"] + fake_metrics["aux_loss"])
+        metrics["aux_acc"] = real_metrics["aux_acc"]
+    return metrics
+
+
 def gan_update(state: TrainState, config: RunConfig, objective: Objective, images: torch.Tensor,
                labels: torch.Tensor) -> dict[str, Any]:
     """d_steps updates of D, then one of G. D's phase never updates G (its fakes are detached or made without a
@@ -238,6 +284,8 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
     g_batch = t.batch_size * t.g_batch_multiplier
     shared = make_fakes(state, config, g_batch, True, g_forward, objective) if t.reuse_fake else None
 
+    # lazy R1 (Karras et al. 2020): the penalty on every r1_every-th step only, weighted to keep its strength
+    r1_weight = float(t.r1_every) if state.step % t.r1_every == 0 else 0.0
     D.requires_grad_(True)
     for _ in range(t.d_steps):
         real, real_labels = next_batch(state, images, labels, t.batch_size)
@@ -246,16 +294,21 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
             fake, fake_vector = shared[0][:t.batch_size].detach(), shared[1][:t.batch_size]
         else:
             fake, fake_vector = make_fakes(state, config, t.batch_size, False, G, objective)
-        real.requires_grad_(objective.needs_real_gradient)
-        d_loss, metrics = objective.discriminator_loss(d_forward if joint else D, real, real_vector, fake,
-                                                       fake_vector, joint)
-        _optimize(state.partner_opt, d_loss, skip=paused == "D")
+        real.requires_grad_(objective.needs_real_gradient and bool(r1_weight))
+        if t.d_split_steps:
+            metrics = _split_d_update(state, objective, objective.augmented(d_forward, state.noise_rng), real,
+                                      real_vector, fake, fake_vector, skip=paused == "D", r1_weight=r1_weight)
+        else:
+            d_loss, metrics = objective.discriminator_loss(objective.augmented(d_forward if joint else D,
+                                                                               state.noise_rng),
+                                                           real, real_vector, fake, fake_vector, joint, r1_weight)
+            _optimize(state.partner_opt, d_loss, skip=paused == "D")
         state.images_seen += t.batch_size * state.world
 
     D.requires_grad_(False)  # G's phase: D's weights get no gradient
     fake, fake_vector = shared if shared is not None else make_fakes(state, config, g_batch, True, g_forward,
                                                                      objective)
-    g_loss, g_metrics = objective.generator_loss(D, fake, fake_vector)
+    g_loss, g_metrics = objective.generator_loss(objective.augmented(D, state.noise_rng), fake, fake_vector)
     _optimize(state.generator_opt, g_loss, skip=paused == "G")
     D.requires_grad_(True)
     return {**metrics, **g_metrics, "paused": paused}

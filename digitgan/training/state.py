@@ -75,8 +75,10 @@ def build_state(config: RunConfig, num_images: int, device: torch.device) -> Tra
     ema = copy.deepcopy(generator).eval().requires_grad_(False)
     t = config.train
     # fused: one kernel per parameter group instead of one op per tensor (benchmarks/RESULTS.md, "levers").
-    generator_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=True)
-    partner_opt = torch.optim.Adam(partner.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=True)
+    generator_opt = torch.optim.Adam(generator.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), eps=t.adam_eps,
+                                     fused=True)
+    partner_opt = torch.optim.Adam(partner.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), eps=t.adam_eps,
+                                   fused=True)
     data_rng = torch.Generator().manual_seed(t.seed + seeds.DATA_ORDER)
     noise_rng = torch.Generator(device=device).manual_seed(t.seed + seeds.TRAINING_NOISE)
     permutation = torch.randperm(num_images, generator=data_rng)

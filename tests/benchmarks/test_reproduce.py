@@ -47,3 +47,26 @@ def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
     assert "NVIDIA H200" in text and "Not run yet" not in text
     assert any("`keras-acgan` | 15 epochs (source) | 15 epochs |" in line for line in text.splitlines())
     assert any("`writing-numbers`" in line and "not yet finished" in line for line in text.splitlines())
+
+
+def test_equal_time_rows_train_minutes_and_render(tmp_path):
+    args = ["--smoke", "--only", "fast", "--equal-minutes", "0.01", "--runs", str(tmp_path / "runs"), "--out",
+            str(tmp_path), "--threads", "1"]
+    assert main(args) == 0
+    results = json.loads((tmp_path / "reproductions.json").read_text())
+    row = results["equal_time"]["runs"]["fast"]
+    assert row["minutes"] == 0.01 and row["images_seen"] > 0 and 0.55 <= row["train_seconds"] < 5
+    assert "runs" not in results or "fast" not in results["runs"]  # the budget rows are another section
+    text = (tmp_path / "REPRODUCTIONS.md").read_text()
+    assert "at equal time: 0.01 minutes of training each" in text and "`fast` (" in text
+
+
+def test_equal_time_budget_is_one_for_every_row(tmp_path):
+    import pytest
+
+    from digitgan.errors import UserError
+
+    (tmp_path / "reproductions.json").write_text(json.dumps({"equal_time": {"minutes": 10, "runs": {}}}))
+    with pytest.raises(UserError, match="equal-time rows of 10 minutes"):
+        main(["--smoke", "--only", "fast", "--equal-minutes", "5", "--runs", str(tmp_path / "runs"), "--out",
+              str(tmp_path), "--threads", "1"])

@@ -71,3 +71,30 @@ def test_held_out_objective_has_no_smoothing_or_penalties():
     assert held_out.label_smoothing == 0.0 and held_out.r1_gamma == 0.0 and held_out.gp_lambda == 0.0
     training = Objective(config)
     assert training.r1_gamma == 5.0 and training.gp_lambda == 10.0 and training.needs_real_gradient
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_each_side_of_d_s_loss_adds_up_to_the_whole(loss):
+    config = tiny_config(loss=loss)
+    discriminator = build_partner(config.model).eval()
+    objective = Objective(config)
+    real, real_vector, fake, fake_vector = _batch(config)
+    whole, metrics = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
+    real_side, real_metrics = objective.discriminator_side_loss(discriminator, real, real_vector, real=True)
+    fake_side, fake_metrics = objective.discriminator_side_loss(discriminator, fake, fake_vector, real=False)
+    if not LOSSES[loss].gradient_penalty:  # the penalty joins real and fake: not split
+        assert torch.allclose(real_side + fake_side, whole, atol=1e-5)
+    assert real_metrics["d_real"] == pytest.approx(metrics["d_real"]) and fake_metrics["d_fake"] == pytest.approx(
+        metrics["d_fake"])
+
+
+def test_lazy_r1_weights_the_penalty_on_the_steps_it_runs():
+    config = tiny_config(r1_gamma=2.0)
+    discriminator = build_partner(config.model).eval()
+    objective = Objective(config)
+    real, real_vector, fake, fake_vector = _batch(config)
+    real.requires_grad_(True)
+    plain, _ = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False, r1_weight=0.0)
+    once, _ = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False, r1_weight=1.0)
+    lazy, _ = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False, r1_weight=16.0)
+    assert (lazy - plain).item() == pytest.approx(16 * (once - plain).item(), rel=1e-4) and once > plain

@@ -1,0 +1,92 @@
+"""Towards the real floor (issue: the shipped model within 1.3x of real data's Frechet distance): levers on the
+shipped recipe (the `shipped` preset) at equal training time, judged with the whole report.
+
+- screen: every lever trains --recipe-minutes (3 by default) from scratch, seed 0, then the standard evaluation on
+  evaluation seed 1 (10,000 samples; the graded seed 0 is kept for the final model);
+- finals: the baseline and the best three levers by mean rank over FCD, recall, coverage and broken share train
+  --recipe-final-minutes (15) with seeds 0 and 1, evaluated the same way plus CAS on 60,000 generated.
+
+Every row is saved as soon as it is measured; the section resumes a stopped run where it stopped (rows already in
+results.json with the same minutes are kept)."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Context
+from benchmarks.sections.quality import time_to_quality
+
+PRESET = "shipped"
+EVALUATION_SEED = 1
+LEVERS: dict[str, dict[str, Any]] = {
+    "shipped recipe": {},
+    "D twice as wide (64 -> 128 channels)": {"d_stages": [[64, 4, 2], [128, 4, 2]]},
+    "D twice as wide + dense 256": {"d_stages": [[64, 4, 2], [128, 4, 2]], "d_dense": [256]},
+    "two time-scale: lr_d 2e-3": {"lr_d": 2e-3},
+    "two time-scale: lr_g 5e-4": {"lr_g": 5e-4},
+    "batch 128, learning rates x1.4": {"batch_size": 128, "lr_g": 1.4e-3, "lr_d": 1.4e-3},
+    "EMA 0.9995": {"ema_decay": 0.9995},
+    "lazy R1 (gamma 1, every 16 steps)": {"r1_gamma": 1.0, "r1_every": 16},
+    "DiffAugment: translation": {"d_augment": "translation"},
+    "DiffAugment: translation + cutout": {"d_augment": "translation-cutout"},
+    "G body: upsample + conv": {"g_body": "upsample"},
+}
+KEYS = ("accuracy", "fcd", "precision", "recall", "coverage", "broken")
+FINALISTS = 3
+
+
+def measured(name: str, changes: dict[str, Any], minutes: float, seed: int, context: Context, cas: bool,
+             runs: Path) -> dict[str, Any]:
+    from digitgan.evaluate.report import evaluate_run
+
+    outcome = time_to_quality(PRESET, minutes, 1e9, runs, context.steps_per_second(PRESET),
+                              changes={**changes, "seed": seed})
+    report = evaluate_run(Path(outcome["run_dir"]), n_per_class=50 if context.smoke else 1000,
+                          seed=EVALUATION_SEED, cas=cas, cas_n=1000 if context.smoke else 60000, log=lambda _: None)
+    row = {"seed": seed, "steps": outcome["steps"], "images_seen": outcome["images_seen"],
+           "train_seconds": outcome["train_seconds"], **{key: report["model"].get(key) for key in KEYS}}
+    if cas:
+        row["cas"] = report["model"]["cas"]
+    print(f"recipe {name} ({minutes:g} min, seed {seed}): {row}", flush=True)
+    return row
+
+
+def mean_rank(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each lever's mean rank over FCD (lower is better), recall, coverage (higher) and broken share (lower)."""
+    names = list(rows)
+    ranks = {name: [] for name in names}
+    for key, higher in (("fcd", False), ("recall", True), ("coverage", True), ("broken", False)):
+        ordered = sorted(names, key=lambda n: rows[n][key], reverse=higher)
+        for place, name in enumerate(ordered):
+            ranks[name].append(place + 1)
+    return {name: statistics.mean(values) for name, values in ranks.items()}
+
+
+def run(context: Context) -> None:
+    minutes = 0.1 if context.smoke else context.args.recipe_minutes
+    final_minutes = 0.2 if context.smoke else context.args.recipe_final_minutes
+    results = context.results.setdefault("recipe", {})
+    if results.get("minutes") != [minutes, final_minutes]:
+        results.clear()
+        results["minutes"] = [minutes, final_minutes]
+    runs = context.args.runs / "recipe"
+    screen = results.setdefault("screen", {})
+    for name, changes in LEVERS.items():
+        if name not in screen:
+            screen[name] = measured(name, changes, minutes, 0, context, False, runs / "screen")
+            context.save()
+    ranks = mean_rank(screen)
+    results["screen_rank"] = ranks
+    challengers = [name for name in sorted(ranks, key=ranks.get) if name != "shipped recipe"][:FINALISTS]
+    finals = results.setdefault("finals", {})
+    for name in ["shipped recipe", *challengers]:
+        seeds = finals.setdefault(name, {"seeds": []})["seeds"]
+        for seed in (0, 1):
+            if not any(row["seed"] == seed for row in seeds):
+                seeds.append(measured(name, LEVERS[name], final_minutes, seed, context, True, runs / "finals"))
+                context.save()
+        for key in (*KEYS, "cas"):
+            finals[name][key] = statistics.mean(row[key] for row in seeds)
+    context.save()
