@@ -168,3 +168,18 @@ def tiny_run(tmp_path_factory) -> Path:
     np.savez(folder / "tiny.npz", x_train=images, y_train=labels, x_test=images[:16], y_test=labels[:16])
     train(tiny_config(dataset=str(folder / "tiny.npz"), steps=4), folder / "run", quiet=True)
     return folder / "run"
+
+
+def resumes_exactly(tmp_path: Path, config_for) -> bool:
+    """Whether a run of config_for(6) equals config_for(3) + resume + config_for(6), bit for bit (one machine)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from digitgan.training import train
+
+    train(config_for(6), tmp_path / "whole", quiet=True)
+    train(config_for(3), tmp_path / "split", quiet=True)
+    train(config_for(6), tmp_path / "split", resume=tmp_path / "split", quiet=True)
+    whole = load_file(str(tmp_path / "whole" / "model" / "generator.safetensors"))
+    split = load_file(str(tmp_path / "split" / "model" / "generator.safetensors"))
+    return all(torch.equal(whole[name], split[name]) for name in whole)

@@ -5,9 +5,8 @@ and resumes exactly."""
 import numpy as np
 import torch
 
-from digitgan.training import train
 from digitgan.training.augment import AUGMENTS, cutout, translate
-from tests.conftest import tiny_arrays, tiny_config
+from tests.conftest import resumes_exactly, tiny_arrays, tiny_config
 
 
 def images(count=16):
@@ -50,11 +49,4 @@ def test_a_run_with_d_augmentation_trains_and_resumes_exactly(tmp_path):
     def config(steps):
         return tiny_config(dataset=str(data), steps=steps, d_augment="translation-cutout", checkpoint_every=3)
 
-    train(config(6), tmp_path / "whole", quiet=True)
-    train(config(3), tmp_path / "split", quiet=True)
-    train(config(6), tmp_path / "split", resume=tmp_path / "split", quiet=True)
-    from safetensors.torch import load_file
-
-    whole = load_file(str(tmp_path / "whole" / "model" / "generator.safetensors"))
-    split = load_file(str(tmp_path / "split" / "model" / "generator.safetensors"))
-    assert all(torch.equal(whole[name], split[name]) for name in whole)
+    assert resumes_exactly(tmp_path, config)

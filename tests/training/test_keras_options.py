@@ -11,7 +11,7 @@ import torch
 from digitgan.errors import UserError
 from digitgan.models import build_generator, build_partner
 from digitgan.training import train
-from tests.conftest import tiny_arrays, tiny_config
+from tests.conftest import resumes_exactly, tiny_arrays, tiny_config
 
 
 def test_glorot_initialisation_is_uniform_in_its_bound_with_zero_biases():
@@ -44,8 +44,6 @@ def _data(tmp_path):
 
 
 def test_split_d_steps_and_lazy_r1_train_and_resume_exactly(tmp_path):
-    from safetensors.torch import load_file
-
     data = _data(tmp_path)
 
     def config(steps):
@@ -54,12 +52,7 @@ def test_split_d_steps_and_lazy_r1_train_and_resume_exactly(tmp_path):
         config.model.init = "glorot"
         return config
 
-    train(config(6), tmp_path / "whole", quiet=True)
-    train(config(3), tmp_path / "split", quiet=True)
-    train(config(6), tmp_path / "split", resume=tmp_path / "split", quiet=True)
-    whole = load_file(str(tmp_path / "whole" / "model" / "generator.safetensors"))
-    split = load_file(str(tmp_path / "split" / "model" / "generator.safetensors"))
-    assert all(torch.equal(whole[name], split[name]) for name in whole)
+    assert resumes_exactly(tmp_path, config)
 
 
 def test_split_d_steps_refuse_a_gradient_penalty(tmp_path):
