@@ -130,6 +130,9 @@ class TrainConfig:
     keep_checkpoints: int = _int(3, 1, 1000)
     eval_every: int = _int(0, 0, 2**62)                     # light evaluation every N steps (0 = off)
     test_batches: int = _int(4, 1, 100_000)                 # held-out batches for the epoch table
+    # the epoch table, sample grid and loss plot every N epochs; 0: never (a run on a few dozen images, where an
+    # epoch is a step or two, would spend its time drawing them). The model does not depend on it.
+    epoch_report_every: int = _int(1, 0, 2**62)
     seed: int = _int(0, 0, 2**63 - 1)
 
     def __post_init__(self) -> None:

@@ -142,7 +142,7 @@ def train_small_generator(images: np.ndarray, labels: np.ndarray, settings: Ampl
     run_dir = folder / "run"
     preset = load_preset(settings.preset)
     config = with_settings(preset, {"dataset": str(data), "steps": settings.generator_steps, "seed": seed,
-                                    "d_augment": augment, "eval_every": 0,
+                                    "d_augment": augment, "eval_every": 0, "epoch_report_every": 0,
                                     "checkpoint_every": max(1, settings.generator_steps // 4),
                                     "batch_size": min(preset.train.batch_size, len(images))})
     started = time.monotonic()

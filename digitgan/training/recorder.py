@@ -139,6 +139,14 @@ class Recorder:
                 raise TrainingDiverged(f"{name} is {metrics[key]} at step {state.step}", self.last_good)
 
     def end_epoch(self, state: TrainState, epoch: int) -> None:
+        """The epoch table, its history event, a sample grid and the loss plot; when epoch_report_every asks for
+        them (the table then covers the epochs since the last one)."""
+        every = self.config.train.epoch_report_every
+        if not every:
+            self.epoch_rows = []
+            return
+        if epoch % every:
+            return
         seconds = time.monotonic() - self.epoch_started
         held_out = (self.objective.held_out_losses(state, self.config, *self.test_data)
                     if self.test_data is not None else {})

@@ -53,6 +53,17 @@ def test_n_plus_resume_plus_n_equals_2n(tiny_npz, tmp_path, preset):
     assert rows("split") == rows("whole")
 
 
+def test_epoch_reports_come_when_asked_and_the_model_does_not_depend_on_them(tiny_npz, tmp_path):
+    # 96 images / batch 8: 12 steps an epoch; an epoch ends when the next one draws its first batch (step 37)
+    runs = {every: tmp_path / f"every-{every}" for every in (1, 2, 0)}
+    for every, run in runs.items():
+        train(tiny_config(dataset=str(tiny_npz), steps=37, seed=2, epoch_report_every=every), run, quiet=True)
+    grids = {every: sorted(p.name for p in (run / "samples").glob("epoch-*.png")) for every, run in runs.items()}
+    assert grids == {1: ["epoch-0001.png", "epoch-0002.png", "epoch-0003.png"], 2: ["epoch-0002.png"], 0: []}
+    states_equal(newest(runs[1]), newest(runs[0]))
+    states_equal(newest(runs[2]), newest(runs[0]))
+
+
 def test_checkpoints_are_weights_only_and_pruned(tiny_npz, tmp_path):
     train(tiny_config(dataset=str(tiny_npz), steps=10, checkpoint_every=2, keep_checkpoints=2), tmp_path / "run",
           quiet=True)
