@@ -44,6 +44,7 @@ class Budget:
     eval_every: int         # images between light evaluations
     claim: str              # what the source says
     gpu_epochs: float = 0   # the source's budget in epochs, for the command that finishes it on a GPU
+    recipe: str = ""        # how the preset follows the source's recipe, where that is the row's point
 
 
 BUDGETS = {
@@ -58,7 +59,10 @@ BUDGETS = {
                     gpu_epochs=50),
     "simple-gan": Budget(2_560_000, 256_000, "the two-layer MLP GAN (unconditional): \"relatively realistic "
                                              "handwritten characters\" with white dots in the background after "
-                                             "20,000 iterations of batch 128; D accuracy 80-90% from 4,000 on"),
+                                             "20,000 iterations of batch 128; D accuracy 80-90% from 4,000 on",
+                         recipe="matched to the source's Keras loop: Glorot-uniform initialisation with zero biases, "
+                                "Adam's epsilon 1e-7, D stepped twice per iteration (a batch of reals, then a batch "
+                                "of fakes); 20,000 iterations of batch 128"),
     "writing-numbers": Budget(900_000, 90_000, "\"Writing numbers with a GAN\" (one-hot CGAN, TensorFlow): "
                                                "training \"takes a few days on my PC\"", gpu_epochs=100),
     "vae": Budget(600_000, 60_000, "the AE/VAE explainer: a VAE's latent space is regular, so sampling N(0, I) "
@@ -138,10 +142,34 @@ def equal_time_row(preset: str, minutes: float, runs: Path, seed: int, smoke: bo
     summary = json.loads(summary_path.read_text())
     report = evaluate(run, load_preset(preset).model.g_cond != "none", smoke)
     shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}-equal-time.png")
-    return {"run": str(run), "minutes": minutes, "images_seen": summary["images_seen"],
+    strip = keep_strip(run, pictures, f"{preset}-equal-time")
+    return {"run": str(run), "minutes": minutes, "strip": strip,
+            "images_seen": summary["images_seen"],
             "epochs": round(summary["images_seen"] / TRAIN_IMAGES, 3), "train_seconds": summary.get("total_seconds"),
             "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)},
             "real_floor": {k: v for k, v in report["real_floor"].items() if not isinstance(v, list)}}
+
+
+def keep_strip(run: Path, pictures: Path, name: str) -> str:
+    """Copy RUN's strip of samples (eval/row.png: the first of each class) to pictures/rows/NAME.png, so the
+    comparison pictures can be drawn again after the run folders are gone (they are not committed). Returns the
+    strip's path relative to pictures."""
+    (pictures / "rows").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run / "eval" / "row.png", pictures / "rows" / f"{name}.png")
+    return f"rows/{name}.png"
+
+
+def strips_picture(named: list[tuple[str, str | None]], pictures: Path, out: Path) -> None:
+    """pictures/OUT: one strip of samples per (label, strip path relative to pictures), real data last; rows whose
+    strip is missing are left out, with a note."""
+    from digitgan.evaluate.report import sample_rows_picture
+
+    present = [(label, pictures / strip) for label, strip in named if strip and (pictures / strip).exists()]
+    missing = [label for label, strip in named if not strip or not (pictures / strip).exists()]
+    if missing:
+        print(f"reproduce: {out.name} leaves out {', '.join(missing)} (no strip of samples kept for them)")
+    if present:
+        sample_rows_picture([path for _, path in present], [label for label, _ in present], "mnist", out)
 
 
 def evaluate(run: Path, conditional: bool, smoke: bool) -> dict[str, Any]:
@@ -200,7 +228,8 @@ def curves(results: dict[str, Any], out: Path) -> None:
         axis.set_xlabel("images seen (log)")
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=7)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(fontsize=7)
     fcd_axis.set_yscale("log")
     figure.tight_layout()
     save_figure(figure, out, dpi=90)
@@ -218,6 +247,7 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, dev
                            "images_seen": seen, "epochs": round(seen / TRAIN_IMAGES, 3),
                            "train_seconds": summary.get("total_seconds", summary.get("last_log", {}).get("seconds")),
                            "claim": budget.claim, "gpu_epochs": budget.gpu_epochs,
+                           **({"recipe": budget.recipe} if budget.recipe else {}),
                            "curve": [{"images_seen": r["images_seen"], "accuracy": r.get("accuracy"),
                                       "fcd": round(r["fcd"], 3)} for r in evals]}
     if not reached:  # a slice: the full evaluation waits for the budget
@@ -226,6 +256,7 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, dev
     report = evaluate(run, config.model.g_cond != "none", smoke)
     suffix = "" if device == "cpu" else f"-{device}"
     shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}{suffix}.png")
+    row["strip"] = keep_strip(run, pictures, f"{preset}{suffix}")
     if (run / "samples" / "reconstructions.png").exists():
         shutil.copyfile(run / "samples" / "reconstructions.png",
                         pictures / f"{preset}{suffix}-reconstructions.png")
@@ -298,19 +329,19 @@ def main(argv: list[str] | None = None) -> int:
             report = json.loads((run / "eval" / "report.json").read_text())
             shutil.copyfile(run / "eval" / "row.png", pictures / f"{run.name}.png")
             summary = json.loads((run / "summary.json").read_text())
-            results["dreams"][name] = {"run": str(run), "driven": report["driven"], "seconds": summary["seconds"],
+            results["dreams"][name] = {"run": str(run), "strip": keep_strip(run, pictures, run.name),
+                                       "driven": report["driven"], "seconds": summary["seconds"],
                                        "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)}}
             results = store(results_path, results, args.device)
-    finished = {preset: row for preset, row in rows.items() if row.get("reached", True)}
+    finished = {preset: row for preset, row in rows.items() if row.get("reached", True) and "model" in row}
     suffix = "" if args.device == "cpu" else f"-{args.device}"
     curves({"runs": rows}, pictures / f"curves{suffix}.png")
-    from digitgan.evaluate.report import compare_picture
-
-    pairs = [(Path(row["run"]), preset) for preset, row in finished.items()]
-    if args.device == "cpu":
-        pairs += [(Path(row["run"]), name) for name, row in results.get("dreams", {}).items()]
-    if pairs:
-        compare_picture([run for run, _ in pairs], pictures / f"all{suffix}.png", names=[name for _, name in pairs])
+    dreams = [(name, row.get("strip")) for name, row in results.get("dreams", {}).items()]
+    named = [(preset, row.get("strip")) for preset, row in finished.items()]
+    strips_picture(named + (dreams if args.device == "cpu" else []), pictures, pictures / f"all{suffix}.png")
+    if args.device == "cpu" and results.get("equal_time", {}).get("runs"):
+        named = [(preset, row.get("strip")) for preset, row in results["equal_time"]["runs"].items()]
+        strips_picture(named + dreams, pictures, pictures / "all-equal-time.png")
 
     write_text(args.out / "REPRODUCTIONS.md", render(results, Path("runs/reproduce")))
     print(f"wrote {results_path} and {args.out / 'REPRODUCTIONS.md'}")

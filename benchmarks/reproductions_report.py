@@ -75,6 +75,7 @@ def equal_time_section(results: dict[str, Any]) -> list[str]:
              f"{equal['minutes']:g} minutes by the trainer's own clock on quiet cores ({machine.get('threads')} "
              f"threads, torch {machine.get('torch')}, {machine.get('date')}), scored as above; images seen show how "
              "far each got. The dream rows train nothing (time: dreaming 10,000 images).", "", *HEADER]
+    picture = ["", "![a row of samples per way, and real data](reproductions/all-equal-time.png)"]
     floor = None
     for preset, row in equal["runs"].items():
         lines.append(_row(f"`{preset}` ({row['images_seen']:,} images, {row['epochs']:g} epochs)", row["model"],
@@ -84,12 +85,19 @@ def equal_time_section(results: dict[str, Any]) -> list[str]:
         lines.append(_row(name, row["model"], row.get("seconds"), row["model"].get("n")))
     if floor is not None:
         lines.append(_row("real data (10k training images; CAS: the same recipe on 60k real)", floor, None, None))
-    return [*lines, ""]
+    return [*lines, *picture, ""]
 
 
 def render(results: dict[str, Any], runs: Path) -> str:
     machine = results.get("machine", {})
     lines = ["# Reproductions: every way to draw a digit, on one scale", "",
+             "Three sections, three questions:", "",
+             "- **On 2 CPU cores, budgets in images** (this table): does a source's recipe give what the source says, "
+             "at the source's budget where 2 cores can afford it (`simple-gan`) or at ours (`fast`)?",
+             "- **On 2 CPU cores at equal time**: what does each way of drawing give a laptop user in the same "
+             "minutes of training?",
+             "- **On a GPU: the sources' own budgets**: what do the sources' recipes give at the budgets they name "
+             "(days on a CPU)?", "",
              f"One run of `make reproduce` on this machine ({machine.get('threads')} threads, torch "
              f"{machine.get('torch')}, {machine.get('date')}). Every row is scored the same way: 10,000 samples "
              "(1,000 per class) by the shipped reference classifier, each metric beside the real data's floor; CAS "
@@ -113,6 +121,7 @@ def render(results: dict[str, Any], runs: Path) -> str:
             continue
         model, floor = row["model"], row["real_floor"]
         lines += [f"## `{preset}`", "", f"- Source: {row['claim']}.",
+                  *([f"- Recipe: {row['recipe']}."] if row.get("recipe") else []),
                   f"- Budget here: {row['budget_images']:,} images ({row['budget_images'] / 60000:.2f} epochs); "
                   f"trained {row['images_seen']:,} images in {_f(row.get('train_seconds'), ',.0f')} s.",
                   f"- Measured: conditional accuracy {_f(model.get('accuracy'), '.4f')} (floor "
@@ -122,7 +131,7 @@ def render(results: dict[str, Any], runs: Path) -> str:
         if row.get("gpu_epochs") and row["epochs"] < row["gpu_epochs"]:
             lines.append(f"- How far: {row['epochs']:.2f} of the source's {row['gpu_epochs']:g} epochs on 2 CPU "
                          f"cores; the GPU section trains the whole budget (`make reproduce DEVICE=cuda`).")
-        lines += ["", f"![{preset}](reproductions/{preset}.png)", ""]
+        lines += ["", f"![{preset}](reproductions/{row.get('picture', preset + '.png')})", ""]
         if Path(runs / preset / "samples" / "reconstructions.png").exists():
             lines += ["Held-out digits (odd rows) and what the autoencoder makes of them (even rows):", "",
                       f"![reconstructions](reproductions/{preset}-reconstructions.png)", ""]
@@ -142,3 +151,20 @@ def render(results: dict[str, Any], runs: Path) -> str:
         for name, row in results["dreams"].items():
             lines += [f"{name}: ![{name}](reproductions/{Path(row['run']).name}.png)", ""]
     return "\n".join(lines)
+
+
+def main() -> int:
+    """Render REPRODUCTIONS.md again from the committed reproductions.json (after a change of the report's text)."""
+    import json
+
+    from benchmarks.common import HERE
+    from digitgan.files import write_text
+
+    results = json.loads((HERE / "reproductions.json").read_text())
+    write_text(HERE / "REPRODUCTIONS.md", render(results, Path("runs/reproduce")))
+    print(f"wrote {HERE / 'REPRODUCTIONS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -357,22 +357,31 @@ def compare_runs(runs: list[Path], markdown: bool = False) -> str:
 def compare_picture(runs: list[Path], out: Path, names: list[str] | None = None) -> Path:
     """One PNG: a row of samples (RUN/eval/row.png: the first of each class) per run, named on the left, and the
     real data's row (the first test image of each class) last."""
+    reports = _read_reports(runs)
+    return sample_rows_picture([run / "eval" / "row.png" for run in runs],
+                               names or [str(r["preset"]) for r in reports], reports[0]["dataset"], out)
+
+
+def sample_rows_picture(strips: list[Path], names: list[str], dataset: str, out: Path) -> Path:
+    """One PNG: each strip of samples (a PNG such as RUN/eval/row.png) named on the left, and `dataset`'s real row
+    (the first test image of each class) last."""
     from PIL import Image, ImageDraw
 
-    reports = _read_reports(runs)
     rows = []
-    for run in runs:
-        with Image.open(run / "eval" / "row.png") as picture:
+    for strip in strips:
+        with Image.open(strip) as picture:
             rows.append(np.asarray(picture.convert("L")))
-    test = load_dataset(reports[0]["dataset"], "test")
+    test = load_dataset(dataset, "test")
     real = test.images[[np.flatnonzero(test.labels == c)[0] for c in range(test.num_classes)]]
     rows.append(make_grid(real, columns=len(real)))
-    labels = [*(names or [str(r["preset"]) for r in reports]), "real data"]
-    label_width, height = 150, max(row.shape[0] for row in rows)
+    labels = [*names, "real data"]
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    label_width = max(150, 8 + int(max(measure.textlength(label) for label in labels)))
+    height = max(row.shape[0] for row in rows)
     canvas = Image.new("L", (label_width + max(row.shape[1] for row in rows), height * len(rows)), 0)
     draw = ImageDraw.Draw(canvas)
     for index, (label, row) in enumerate(zip(labels, rows, strict=True)):
         canvas.paste(Image.fromarray(row), (label_width, index * height))
-        draw.text((4, index * height + height // 2 - 6), label[:24], fill=255)
+        draw.text((4, index * height + height // 2 - 6), label, fill=255)
     scaled = canvas.resize((canvas.width * 2, canvas.height * 2), Image.Resampling.NEAREST)
     return save_png(out, np.asarray(scaled))

@@ -20,6 +20,9 @@ def test_reproduce_smoke_and_resume(tmp_path):
     assert "`fast`" in text and "`vae`" in text and all(name in text for name in DREAMS)
     for picture in ("fast.png", "vae.png", "vae-reconstructions.png", "curves.png", "all.png"):
         assert (tmp_path / "reproductions" / picture).exists(), picture
+    # each row keeps its strip of samples, so all.png can be drawn again once the run folders are gone
+    strips = [row["strip"] for row in [*results["runs"].values(), *results["dreams"].values()]]
+    assert len(strips) == 5 and all((tmp_path / "reproductions" / strip).is_file() for strip in strips)
     stamp = (tmp_path / "runs" / "fast" / "eval" / "report.json").stat().st_mtime
     assert main(args) == 0  # everything already done: nothing is trained or evaluated again
     assert (tmp_path / "runs" / "fast" / "eval" / "report.json").stat().st_mtime == stamp
@@ -37,6 +40,12 @@ def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
     assert all(any(f"`{preset}`" in line for line in table) for preset in BUDGETS)
     assert all(any(name in line for line in table) for name in DREAMS) and any("real data" in line for line in table)
     assert "DEVICE=cuda" in text and "Not run yet" in text
+    # an earlier recipe's row stays beside the new one, with its own picture and its recipe said
+    results["runs"]["simple-gan (PyTorch defaults)"] = {**row, "recipe": "PyTorch's defaults",
+                                                        "picture": "simple-gan-pytorch-defaults.png"}
+    text = render(results, tmp_path)
+    assert "## `simple-gan (PyTorch defaults)`" in text and "- Recipe: PyTorch's defaults." in text
+    assert "(reproductions/simple-gan-pytorch-defaults.png)" in text and "(reproductions/simple-gan.png)" in text
     gpu_rows = {"keras-acgan": {**row, "budget_images": 900_000, "budget_of": "source", "reached": True,
                                 "epochs": 15.0},
                 "writing-numbers": {k: v for k, v in row.items() if k not in ("model", "real_floor")}
@@ -59,6 +68,21 @@ def test_equal_time_rows_train_minutes_and_render(tmp_path):
     assert "runs" not in results or "fast" not in results["runs"]  # the budget rows are another section
     text = (tmp_path / "REPRODUCTIONS.md").read_text()
     assert "at equal time: 0.01 minutes of training each" in text and "`fast` (" in text
+    assert "reproductions/all-equal-time.png" in text and (tmp_path / "reproductions" / "all-equal-time.png").exists()
+
+
+def test_the_comparison_picture_is_drawn_from_kept_strips_and_says_what_it_leaves_out(tmp_path, capsys):
+    from PIL import Image
+
+    from benchmarks.reproduce import strips_picture
+
+    (tmp_path / "rows").mkdir()
+    Image.new("L", (302, 32), 128).save(tmp_path / "rows" / "a.png")
+    strips_picture([("a long name that did not fit in the old label column", "rows/a.png"), ("gone", None)],
+                   tmp_path, tmp_path / "all.png")
+    assert "leaves out gone" in capsys.readouterr().out
+    with Image.open(tmp_path / "all.png") as picture:
+        assert picture.height == 2 * 32 * 2 and picture.width > 2 * (150 + 302)  # the label column grew
 
 
 def test_equal_time_budget_is_one_for_every_row(tmp_path):
@@ -70,3 +94,15 @@ def test_equal_time_budget_is_one_for_every_row(tmp_path):
     with pytest.raises(UserError, match="equal-time rows of 10 minutes"):
         main(["--smoke", "--only", "fast", "--equal-minutes", "5", "--runs", str(tmp_path / "runs"), "--out",
               str(tmp_path), "--threads", "1"])
+
+
+def test_the_committed_report_is_the_rendering_of_the_committed_results():
+    from pathlib import Path
+
+    from benchmarks.common import HERE
+
+    results = json.loads((HERE / "reproductions.json").read_text())
+    assert (HERE / "REPRODUCTIONS.md").read_text() == render(results, Path("runs/reproduce")), \
+        "run: python -m benchmarks.reproductions_report"
+    for row in [*results["runs"].values(), *results.get("dreams", {}).values()]:
+        assert "strip" not in row or (HERE / "reproductions" / row["strip"]).is_file()
