@@ -6,13 +6,16 @@ The D must not have seen more labels than the probe: the unconditional presets' 
 all 60,000 images without labels by `make reproduce`, is the source's claim. The probe: multinomial logistic
 regression on standardised features (L-BFGS, a fixed L2 weight), the same for every extractor.
 
-usage: python -m benchmarks.feature_probe [--runs runs/reproduce] [--ks 10 100 1000] [--seeds 0 1 2] [--quick]
-Writes benchmarks/features.json and benchmarks/FEATURES.md.
+usage: python -m benchmarks.feature_probe [--runs runs/reproduce] [--tag "10 minutes of 2-core CPU"]
+                                         [--ks 10 100 1000] [--seeds 0 1 2] [--quick] [--fresh]
+Writes benchmarks/features.json and benchmarks/FEATURES.md. Rows measured by earlier invocations with the same
+protocol (ks, seeds, test images) stay: a D trained another way (its --tag says how) gets rows of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -84,24 +87,32 @@ def subset(labels: np.ndarray, k: int, seed: int, classes: int) -> np.ndarray:
     return np.concatenate([rng.choice(np.flatnonzero(labels == c), k, replace=False) for c in range(classes)])
 
 
-def run_probe(runs: Path, ks: list[int], seeds: list[int], quick: bool) -> dict[str, Any]:
+def run_probe(runs: Path, ks: list[int], seeds: list[int], quick: bool, tag: str = "",
+              measured: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Probe raw pixels (unless `measured` has them) and every unconditional D under `runs`, trained and at random
+    weights; their rows are named with `tag` (how the D was trained), beside the rows already `measured`."""
     train, test = load_dataset("mnist", "train"), load_dataset("mnist", "test")
     if quick:
         test_images, test_labels = test.images[:500], test.labels[:500]
     else:
         test_images, test_labels = test.images, test.labels
     classes = train.num_classes
-    extractors: dict[str, tuple[torch.nn.Module | None, dict[str, Any]]] = {"raw pixels": (None, {})}
+    rows: dict[str, Any] = dict(measured or {})
+    extractors: dict[str, tuple[torch.nn.Module | None, dict[str, Any]]] = {}
+    if "raw pixels" not in rows:
+        extractors["raw pixels"] = (None, {})
+    named = f" ({tag})" if tag else ""
     for preset in SOURCES:
         if not (runs / preset).exists():
             continue
         discriminator, config, about = trained_discriminator(runs / preset)
-        extractors[f"{preset} D, trained without labels"] = (discriminator, {**about, "preset": preset})
+        extractors[f"{preset} D{named}, trained without labels"] = (discriminator, {**about, "preset": preset,
+                                                                                    "tag": tag})
         torch.manual_seed(1234)
-        extractors[f"{preset} D, random weights"] = (build_partner(config.model).eval(), {"preset": preset})
-    if len(extractors) == 1:
+        extractors[f"{preset} D{named}, random weights"] = (build_partner(config.model).eval(), {"preset": preset,
+                                                                                                 "tag": tag})
+    if not any(about for _, about in extractors.values()):
         raise UserError(f"no unconditional run under {runs} (train dcgan or simple-gan with `make reproduce`)")
-    rows: dict[str, Any] = {}
     for name, (extractor, about) in extractors.items():
         started = time.monotonic()
         test_features = features(extractor, test_images, classes)
@@ -117,7 +128,7 @@ def run_probe(runs: Path, ks: list[int], seeds: list[int], quick: bool) -> dict[
         rows[name] = {**about, "width": int(test_features.shape[1]), "accuracy": per_k,
                       "seconds": round(time.monotonic() - started, 1)}
         print(f"feature probe {name}: " + ", ".join(f"k={k} {v['mean']:.4f}" for k, v in per_k.items()), flush=True)
-    missing = [preset for preset in SOURCES if not (runs / preset).exists()]
+    missing = [preset for preset in SOURCES if not any(row.get("preset") == preset for row in rows.values())]
     return {"ks": ks, "seeds": seeds, "test_images": int(len(test_images)), "l2": L2, "extractors": rows,
             "missing": missing}
 
@@ -153,9 +164,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="500 test images, short fits: checks the code")
+    parser.add_argument("--tag", default="", help="how the runs' D were trained (in their rows' names), e.g. "
+                                                  "'10 minutes of 2-core CPU'")
+    parser.add_argument("--fresh", action="store_true", help="drop the rows already in features.json")
     args = parser.parse_args(argv)
     set_threads(args.threads)
-    results = run_probe(args.runs, args.ks, args.seeds, args.quick)
+    measured = {}
+    saved_path = args.out / "features.json"
+    if saved_path.exists() and not args.fresh:
+        saved = json.loads(saved_path.read_text())
+        same = {"ks": args.ks, "seeds": args.seeds, "l2": L2}
+        if {key: saved.get(key) for key in same} != same or (saved.get("test_images") == 500) != args.quick:
+            raise UserError(f"{saved_path} holds rows of another protocol (ks {saved.get('ks')}, seeds "
+                            f"{saved.get('seeds')}, {saved.get('test_images')} test images); give those, or --fresh")
+        measured = saved["extractors"]
+    results = run_probe(args.runs, args.ks, args.seeds, args.quick, args.tag, measured)
     write_json(args.out / "features.json", results)
     write_text(args.out / "FEATURES.md", render(results))
     print(f"wrote {args.out / 'features.json'} and {args.out / 'FEATURES.md'}")

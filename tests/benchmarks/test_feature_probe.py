@@ -21,6 +21,18 @@ def test_probe_reports_every_extractor_and_k(tmp_path, tiny_npz):
         assert set(row["accuracy"]) == {"2", "5"} and all(0 <= v["mean"] <= 1 for v in row["accuracy"].values())
     text = (tmp_path / "FEATURES.md").read_text()
     assert "| raw pixels | 784 |" in text and "k = 5" in text
+    # a D trained another way gets rows of its own beside the earlier ones; raw pixels are not measured again
+    train(tiny_config("dcgan", dataset=str(tiny_npz), steps=3), tmp_path / "other" / "dcgan", quiet=True)
+    assert main(["--runs", str(tmp_path / "other"), "--out", str(tmp_path), "--ks", "2", "5", "--seeds", "0", "1",
+                 "--quick", "--threads", "1", "--tag", "3 steps"]) == 0
+    merged = json.loads((tmp_path / "features.json").read_text())["extractors"]
+    assert merged["raw pixels"] == results["extractors"]["raw pixels"]
+    assert merged["dcgan D, trained without labels"]["step"] == 2
+    assert merged["dcgan D (3 steps), trained without labels"]["step"] == 3 and len(merged) == 5
+    # another protocol is refused rather than mixed in
+    with pytest.raises(UserError, match="another protocol"):
+        main(["--runs", str(tmp_path / "other"), "--out", str(tmp_path), "--ks", "2", "--seeds", "0", "1",
+              "--quick", "--threads", "1"])
 
 
 def test_the_labelled_subset_has_k_per_class_and_depends_on_the_seed():
