@@ -435,13 +435,49 @@ def _recipe(results: dict) -> list[str]:
     return lines
 
 
+def _gpu_recipe(results: dict) -> list[str]:
+    data = results["gpu_recipe"]
+    target = "FCD ≤ 0.69, recall ≥ 0.80, coverage ≥ 0.86 (today's shipped model)"
+    lines = ["", "## On a GPU: the shipped model's quality in a minute", ""]
+    if not data["available"]:
+        return [*lines, f"Not measured: {data['reason']}. Target: {target} in at most 60 s of training on one "
+                        f"H100/H200-class GPU, and the shipped recipe's own report in at most 10 minutes. On a CUDA "
+                        f"machine: `{data['command']}` (add `--gpu-recipe-long-minutes 10` for the second)."]
+    keys = (("accuracy", ".4f"), ("fcd", ".3f"), ("recall", ".3f"), ("coverage", ".3f"), ("broken", ".4f"))
+
+    def cells(row: dict) -> str:
+        return " | ".join(_fmt(None if row.get(key) is None else format(row[key], fmt)) for key, fmt in keys)
+
+    lines += [f"On {data['device']}: the `shipped` preset at larger batches (learning rates x sqrt(batch/64), the "
+              f"EMA horizon in images kept), each {data['seconds']:g} s of training, evaluated on seed 1 (10,000 "
+              f"samples). Target: {target}.", "",
+              "| candidate | steps | images seen | accuracy | FCD | recall | coverage | broken share | mean rank |",
+              "|---" * 9 + "|"]
+    for name, row in data["candidates"].items():
+        lines.append(f"| {name} | {row['steps']:,} | {row['images_seen']:,} | {cells(row)} | "
+                     f"{data['ranks'][name]:.2f} |")
+    chosen = data.get("chosen")
+    if chosen:
+        lines += ["", f"Chosen: **{chosen['name']}**, on the graded seed 0: FCD {chosen['fcd']:.3f}, recall "
+                      f"{chosen['recall']:.3f}, coverage {chosen['coverage']:.3f} — target "
+                      f"{'met' if chosen['meets_target'] else 'not met'}."]
+    long = data.get("long")
+    if long:
+        graded = long["seed 0"]
+        lines += ["", f"The same for {long['minutes']:g} minutes ({long['images_seen']:,} images), seed 0: FCD "
+                      f"{graded['fcd']:.3f}, recall {graded['recall']:.3f}, coverage {graded['coverage']:.3f}, "
+                      f"conditional accuracy {graded['accuracy']:.4f}."]
+    return lines
+
+
 # (results.json key, renderer, the `make bench` sections whose measurements it shows)
 SECTIONS = [("quality", _quality, ("quality",)), ("throughput", _throughput, ("throughput", "memory")),
             ("sampling", _sampling, ("sampling",)), ("conditioning", _conditioning, ("conditioning",)),
             ("gpu", _gpu, ("gpu",)), ("serve_load", _serve_load, ("serve",)),
             ("levers", _levers, ("levers", "levers-quality")), ("distribution", _distribution, ("distribution",)),
             ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",)), ("page", _page, ("page",)),
-            ("mimic", _mimic, ("mimic",)), ("recipe", _recipe, ("recipe",))]
+            ("mimic", _mimic, ("mimic",)), ("recipe", _recipe, ("recipe",)),
+            ("gpu_recipe", _gpu_recipe, ("gpu_recipe",))]
 
 
 def provenance_lines(results: dict, sections: tuple[str, ...], stale: dict[str, list[str] | None]) -> list[str]:

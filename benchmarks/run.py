@@ -17,6 +17,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   mimic           your own hand: 1,000 MNIST test digits and 20 drawn ones inverted three ways, redrawn, style kept
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
   recipe          levers on the shipped recipe at equal time towards the real floor (screens, then finals)
+  gpu_recipe      on CUDA: the shipped model's quality in a minute of training (batch-scaled candidates)
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine. Every section records the
 commit and date it was measured at and the paths it measures (benchmarks/provenance.py); RESULTS.md marks a
@@ -42,6 +43,7 @@ from benchmarks.report import render
 from benchmarks.sections import (
     distribution,
     gpu,
+    gpu_recipe,
     levers,
     load,
     mimic,
@@ -61,7 +63,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
     "onnx": onnx.run, "page": page.run, "mimic": mimic.run,
-    "distribution": distribution.run, "recipe": recipe.run,
+    "distribution": distribution.run, "recipe": recipe.run, "gpu_recipe": gpu_recipe.run,
 }
 
 
@@ -77,6 +79,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--recipe-minutes", type=float, default=3.0, help="training minutes per lever, 'recipe' screen")
     parser.add_argument("--recipe-final-minutes", type=float, default=15.0,
                         help="training minutes per finalist and seed, 'recipe' finals")
+    parser.add_argument("--gpu-recipe-seconds", type=float, default=60.0,
+                        help="training seconds per candidate, 'gpu_recipe'")
+    parser.add_argument("--gpu-recipe-long-minutes", type=float, default=0.0,
+                        help="'gpu_recipe': also train the chosen candidate this many minutes (the 10-minute target)")
     parser.add_argument("--distribution-minutes", type=float, default=3.0,
                         help="training minutes per lever for 'distribution'")
     parser.add_argument("--only", nargs="*", choices=list(SECTIONS), help="sections to run (default: all)")
