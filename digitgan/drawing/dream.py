@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from digitgan.classifiers.reference import Recipe, ReferenceClassifier, load_reference, predict, save_reference
+from digitgan.classifiers.reference import (
+    Recipe,
+    ReferenceClassifier,
+    load_reference,
+    predict,
+    save_reference,
+    weights_dir,
+)
 from digitgan.errors import UserError
 from digitgan.images import to_uint8
 
@@ -37,10 +43,6 @@ class DreamSettings:
     steps: int = 200
     lr: float = 0.05              # Adam on the pixels
     tv_weight: float = 0.0        # weight of the total-variation prior (per image, summed absolute differences)
-
-
-def weights_dir() -> Path:
-    return Path(str(resources.files("digitgan.classifiers") / "weights"))
 
 
 def load_driven(name: str) -> tuple[ReferenceClassifier, dict]:
