@@ -236,7 +236,7 @@ def curves(results: dict[str, Any], out: Path) -> None:
 
 
 def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, device: str = "cpu",
-            slice_minutes: float = 0.0) -> dict[str, Any]:
+            slice_minutes: float = 0.0, shared_cores: bool = False) -> dict[str, Any]:
     budget = BUDGETS[preset]
     run, reached = train_to_budget(preset, budget, runs, seed, smoke, device, slice_minutes)
     images, whose = budget_images(budget, device, smoke)
@@ -248,6 +248,7 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, dev
                            "train_seconds": summary.get("total_seconds", summary.get("last_log", {}).get("seconds")),
                            "claim": budget.claim, "gpu_epochs": budget.gpu_epochs,
                            **({"recipe": budget.recipe} if budget.recipe else {}),
+                           **({"shared_cores": True} if shared_cores else {}),
                            "curve": [{"images_seen": r["images_seen"], "accuracy": r.get("accuracy"),
                                       "fcd": round(r["fcd"], 3)} for r in evals]}
     if not reached:  # a slice: the full evaluation waits for the budget
@@ -280,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
                              "preset after the first slice that did not finish (run again to continue)")
     parser.add_argument("--equal-minutes", type=float, default=0.0,
                         help="CPU: train every preset this many minutes instead of its budget (the equal-time section)")
+    parser.add_argument("--shared-cores", action="store_true",
+                        help="other work shares the cores with this run: its rows' seconds are marked as upper bounds "
+                             "(not for --equal-minutes, whose budget is time)")
     parser.add_argument("--smoke", action="store_true", help="tiny budgets, to check the code runs")
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -303,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.equal_minutes:
         if args.device != "cpu":
             raise UserError("--equal-minutes is the CPU question; on a GPU the rows keep the sources' budgets")
+        if args.shared_cores:
+            raise UserError("--equal-minutes rows are trained on quiet cores (their budget is time); run them alone")
         equal = results.setdefault("equal_time", {"minutes": args.equal_minutes, "runs": {}})
         if equal["minutes"] != args.equal_minutes:
             raise UserError(f"reproductions.json holds equal-time rows of {equal['minutes']:g} minutes; the same "
@@ -319,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.slice_minutes and left <= 0.5:
             print(f"reproduce: slice of {args.slice_minutes:g} minutes used; run the same command again to continue")
             break
-        rows[preset] = run_row(preset, runs, args.seed, args.smoke, pictures, args.device, left)
+        rows[preset] = run_row(preset, runs, args.seed, args.smoke, pictures, args.device, left, args.shared_cores)
         results[machine_key] = {"threads": torch.get_num_threads(), "torch": torch.__version__,
                                 "date": time.strftime("%Y-%m-%d"), "device": device_name(args.device)}
         results = store(results_path, results, args.device)

@@ -11,12 +11,17 @@ def _f(value: Any, fmt: str) -> str:
     return "—" if value is None else format(value, fmt)
 
 
-def _row(name: str, scores: dict[str, Any], seconds: Any, images: Any) -> str:
+SHARED_NOTE = ("\\* trained while other work shared the 2 cores: images seen are the budget, the seconds an upper "
+               "bound and images/s a lower one.")
+
+
+def _row(name: str, scores: dict[str, Any], seconds: Any, images: Any, shared: bool = False) -> str:
     rate = images / seconds if seconds and images else None
+    mark = "\\*" if shared else ""
     return (f"| {name} | {_f(scores.get('accuracy'), '.4f')} | {_f(scores.get('fcd'), '.3f')} | "
             f"{_f(scores.get('recall'), '.3f')} | {_f(scores.get('coverage'), '.3f')} | "
             f"{_f(scores.get('cas'), '.4f')} | "
-            f"{_f(scores.get('broken'), '.4f')} | {_f(seconds, ',.0f')} | {_f(rate, ',.0f')} |")
+            f"{_f(scores.get('broken'), '.4f')} | {_f(seconds, ',.0f')}{mark} | {_f(rate, ',.0f')}{mark} |")
 
 
 HEADER = ["| way of drawing | conditional accuracy | FCD | recall | coverage | CAS (10k) | broken share | "
@@ -29,12 +34,15 @@ def table(results: dict[str, Any]) -> list[str]:
     for preset, row in results.get("runs", {}).items():
         if "model" not in row:
             continue
-        lines.append(_row(f"`{preset}`", row["model"], row.get("train_seconds"), row.get("images_seen")))
+        lines.append(_row(f"`{preset}`", row["model"], row.get("train_seconds"), row.get("images_seen"),
+                          row.get("shared_cores", False)))
         floor = row["real_floor"]
     for name, row in results.get("dreams", {}).items():
         lines.append(_row(name, row["model"], row.get("seconds"), row["model"].get("n")))
     if floor is not None:
         lines.append(_row("real data (10k training images; CAS: the same recipe on 60k real)", floor, None, None))
+    if any(row.get("shared_cores") for row in results.get("runs", {}).values()):
+        lines += ["", SHARED_NOTE]
     return lines
 
 
@@ -98,15 +106,12 @@ def render(results: dict[str, Any], runs: Path) -> str:
              "minutes of training?",
              "- **On a GPU: the sources' own budgets**: what do the sources' recipes give at the budgets they name "
              "(days on a CPU)?", "",
-             f"One run of `make reproduce` on this machine ({machine.get('threads')} threads, torch "
+             f"Runs of `make reproduce` on this machine ({machine.get('threads')} threads, torch "
              f"{machine.get('torch')}, {machine.get('date')}). Every row is scored the same way: 10,000 samples "
              "(1,000 per class) by the shipped reference classifier, each metric beside the real data's floor; CAS "
              "trains the reference recipe on 10,000 generated (or dreamed) images and tests it on the real test set. "
              "Time: training seconds (for the dream rows, the optimisation's); images/s: training images per second "
-             "(dreams: images dreamed per second)." + (
-                 " **The seconds of this run were measured while other work shared the 2 cores** (development, "
-                 "tests; the run was stopped outright while benchmarks ran): read images seen as the budget and the "
-                 "seconds as upper bounds." if machine.get("shared") else ""), "", *table(results), "",
+             "(dreams: images dreamed per second).", "", *table(results), "",
              "![a row of samples per way, and real data](reproductions/all.png)", "",
              "Accuracy and FCD against images seen (light evaluation, 2,000 samples):", "",
              "![curves](reproductions/curves.png)", ""]
@@ -123,7 +128,8 @@ def render(results: dict[str, Any], runs: Path) -> str:
         lines += [f"## `{preset}`", "", f"- Source: {row['claim']}.",
                   *([f"- Recipe: {row['recipe']}."] if row.get("recipe") else []),
                   f"- Budget here: {row['budget_images']:,} images ({row['budget_images'] / 60000:.2f} epochs); "
-                  f"trained {row['images_seen']:,} images in {_f(row.get('train_seconds'), ',.0f')} s.",
+                  f"trained {row['images_seen']:,} images in {_f(row.get('train_seconds'), ',.0f')} s"
+                  + (" (other work shared the cores: an upper bound)." if row.get("shared_cores") else "."),
                   f"- Measured: conditional accuracy {_f(model.get('accuracy'), '.4f')} (floor "
                   f"{_f(floor.get('accuracy'), '.4f')}), FCD {model['fcd']:.3f} (floor {floor['fcd']:.3f}), recall "
                   f"{model['recall']:.3f} ({floor['recall']:.3f}), coverage {model['coverage']:.3f} "

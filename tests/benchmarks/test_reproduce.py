@@ -46,6 +46,10 @@ def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
     text = render(results, tmp_path)
     assert "## `simple-gan (PyTorch defaults)`" in text and "- Recipe: PyTorch's defaults." in text
     assert "(reproductions/simple-gan-pytorch-defaults.png)" in text and "(reproductions/simple-gan.png)" in text
+    assert "shared the 2 cores" not in text
+    results["runs"]["fast"]["shared_cores"] = True  # its seconds are marked as bounds, the others' are not
+    table = [line for line in render(results, tmp_path).splitlines() if line.startswith("| `")]
+    assert [line.count("\\*") for line in table[:3]] == [2, 0, 0] and "shared the 2 cores" in render(results, tmp_path)
     gpu_rows = {"keras-acgan": {**row, "budget_images": 900_000, "budget_of": "source", "reached": True,
                                 "epochs": 15.0},
                 "writing-numbers": {k: v for k, v in row.items() if k not in ("model", "real_floor")}
@@ -91,6 +95,8 @@ def test_equal_time_budget_is_one_for_every_row(tmp_path):
     from digitgan.errors import UserError
 
     (tmp_path / "reproductions.json").write_text(json.dumps({"equal_time": {"minutes": 10, "runs": {}}}))
+    with pytest.raises(UserError, match="quiet cores"):
+        main(["--smoke", "--only", "fast", "--equal-minutes", "10", "--shared-cores", "--out", str(tmp_path)])
     with pytest.raises(UserError, match="equal-time rows of 10 minutes"):
         main(["--smoke", "--only", "fast", "--equal-minutes", "5", "--runs", str(tmp_path / "runs"), "--out",
               str(tmp_path), "--threads", "1"])
