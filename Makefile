@@ -112,6 +112,7 @@ amplify: setup data
 	$(BIN)/digitgan amplify --out runs/amplify --threads 2 $(AMPLIFY_ARGS)
 	cp runs/amplify/amplify.json benchmarks/amplification.json
 	cp runs/amplify/amplify.md benchmarks/AMPLIFICATION.md
+	mkdir -p benchmarks/amplification && cp runs/amplify/amplification/*.png benchmarks/amplification/
 
 lint: setup
 	$(BIN)/python -m ruff check digitgan tests benchmarks

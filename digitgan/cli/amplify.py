@@ -25,15 +25,20 @@ from digitgan.cli.options import threads_option
                                   "and translation-cutout: both are measured)")
 @click.option("--no-upper-bound", is_flag=True, help="leave out the arm with the shipped (full-data) generator")
 @click.option("--quick", is_flag=True, help="a tiny sweep that runs end to end in seconds (checks the protocol)")
+@click.option("--report-only", is_flag=True, help="write OUT/amplify.md again from OUT/amplify.json; train nothing")
 @threads_option()
 def amplify(out: Path, ks: tuple[int, ...], seeds: int, generator_steps: int, classifier_steps: int,
-            d_augments: tuple[str, ...], no_upper_bound: bool, quick: bool, threads: int | None) -> int:
+            d_augments: tuple[str, ...], no_upper_bound: bool, quick: bool, report_only: bool,
+            threads: int | None) -> int:
     """Train a generator on k labelled digits per class only, and classifiers on real, real + affine, real +
     generated (1x, 10x) and generated digits, the same number of steps each; report test accuracy over seeds with
     Welch's t-test against real + affine (OUT/amplify.md)."""
     from digitgan.runtime import set_threads
-    from digitgan.studies.amplify import REPORT, AmplifySettings, run_amplify
+    from digitgan.studies.amplify import REPORT, AmplifySettings, rerender, run_amplify
 
+    if report_only:
+        print(rerender(out))
+        return 0
     set_threads(threads)
     if quick:
         settings = AmplifySettings.quick()

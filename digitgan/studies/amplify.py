@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,7 @@ from digitgan.training import train
 from digitgan.training.checkpoints import list_checkpoints
 
 RESULTS, REPORT = "amplify.json", "amplify.md"
+PICTURES = "amplification"  # OUT/amplification/*.png, linked from the report by that relative path
 FORMAT = "digitgan-amplify-1"
 REAL_ARMS = ("real", "real, no shift", "real + affine")
 UPPER_BOUND = "real + 10x shipped generator (upper bound: it saw all 60,000)"
@@ -184,7 +186,9 @@ class Sweep:
                                                                           "generators": {}})
 
     def save(self) -> None:
+        """The results and the report as they stand (a stopped sweep leaves a report of what it measured)."""
         write_json(self.path, self.results)
+        write_text(self.path.parent / REPORT, amplify_markdown(self.results, self.path.parent))
 
 
 def run_amplify(out: Path, settings: AmplifySettings, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -222,6 +226,10 @@ def run_amplify(out: Path, settings: AmplifySettings, log: Callable[[str], None]
                         folder = out / "generators" / f"k{k}-seed{seed}-{augment}"
                         generator, config, facts = train_small_generator(real_images, real_labels, settings, seed,
                                                                          augment, folder)
+                        if seed == min(settings.seeds):  # what a small-data generator draws, for the report
+                            (out / PICTURES).mkdir(parents=True, exist_ok=True)
+                            shutil.copyfile(folder / "run" / "samples" / "final.png",
+                                            out / PICTURES / f"k{k}-{augment}.png")
                         probe, probe_labels = generated_set(generator, config, 100, seed + 2)
                         reference, _ = load_reference("mnist")
                         facts["conditional_accuracy"] = round(accuracy(reference, probe, probe_labels), 4)
@@ -240,8 +248,18 @@ def run_amplify(out: Path, settings: AmplifySettings, log: Callable[[str], None]
                 done += 1
                 log(f"amplify k={k} seed {seed}: {name}: test accuracy {unit['arms'][name]:.4f} "
                     f"({done}/{total} arms, {time.monotonic() - started:.0f} s)")
-    write_text(out / REPORT, amplify_markdown(sweep.results))
+    sweep.save()
     return sweep.results
+
+
+def rerender(out: Path) -> Path:
+    """Write OUT/amplify.md again from OUT/amplify.json (after a change of the report's text); trains nothing."""
+    path = out / RESULTS
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"{path}: no sweep to report ({error})") from None
+    return write_text(out / REPORT, amplify_markdown(results, out))
 
 
 def summary(results: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -262,16 +280,23 @@ def summary(results: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return dict(sorted(table.items()))
 
 
-def amplify_markdown(results: dict[str, Any]) -> str:
+def amplify_markdown(results: dict[str, Any], out: Path | None = None) -> str:
+    """The report: a table per k (pictures of the first seed's generators where OUT/amplification has them)."""
     settings = results["settings"]
     tested_on = (f"{settings['test_count']:,} test digits" if settings["test_count"]
                  else "the 10,000 test digits")
+    names = arm_names(AmplifySettings(**settings))
+    units = len(settings["ks"]) * len(settings["seeds"])
+    complete = sum(len(unit["arms"]) == len(names) for unit in results["units"].values())
     lines = ["# Data amplification: do generated digits help a classifier with few real ones?", "",
              f"MNIST; k labelled training images per class; {len(settings['seeds'])} seeds (each redraws the subset, "
              f"the generator and the classifier); every classifier {settings['classifier_steps']:,} optimizer steps "
              f"of batch {settings['batch_size']} by the reference recipe, tested on {tested_on}; generators: "
              f"`{settings['preset']}`, {settings['generator_steps']:,} steps on the subset alone, D's input "
              "augmented as named. p: Welch's two-sided t-test against real + affine.", ""]
+    if complete < units:
+        lines += [f"**Not finished**: {complete} of {units} (k, seed) units complete; the figures below are of the "
+                  "seeds measured so far (`make amplify` resumes the sweep where it stopped).", ""]
     for k, row in summary(results).items():
         lines += [f"## k = {k} per class ({10 * k:,} labelled images)", "",
                   "| arm | test accuracy, mean ± std | seeds | vs real + affine | p |", "|---|---|---|---|---|"]
@@ -286,5 +311,11 @@ def amplify_markdown(results: dict[str, Any]) -> str:
             lines += ["", "Generators' conditional accuracy (the reference classifier reads 1,000 of their digits): "
                       + ", ".join(f"{augment} {mean_std(v)[0]:.3f} ± {mean_std(v)[1]:.3f}"
                                   for augment, v in row["generators"].items()) + "."]
+            pictures = [(augment, f"{PICTURES}/k{k}-{augment}.png") for augment in row["generators"]]
+            pictures = [(augment, link) for augment, link in pictures if out is not None and (out / link).exists()]
+            if pictures:
+                lines += ["", f"What seed {min(settings['seeds'])}'s generators draw, each trained on its {10 * k:,} "
+                              "images alone (a column per class):", ""]
+                lines += [f"- D's input {augment}: ![k = {k}, {augment}]({link})" for augment, link in pictures]
         lines.append("")
     return "\n".join(lines)

@@ -72,6 +72,8 @@ def test_quick_sweep_runs_end_to_end_and_resumes(tmp_path):
     report = (out / "amplify.md").read_text()
     assert "## k = 2 per class" in report and "real + affine" in report and "upper bound" in report
     assert "(12/24 arms" in result.stdout or "arms," in result.stdout  # progress lines
+    assert "](amplification/k2-translation-cutout.png)" in report and "Not finished" not in report
+    assert (out / "amplification" / "k2-none.png").is_file()
     # run again: everything is there, nothing retrains
     again = run_cli("amplify", "--quick", "--out", str(out), timeout=60)
     assert again.returncode == 0 and "test accuracy" not in again.stdout
@@ -79,6 +81,11 @@ def test_quick_sweep_runs_end_to_end_and_resumes(tmp_path):
     other = run_cli("amplify", "--out", str(out), "--k", "3")
     assert other.returncode == 2 and "other settings" in other.stderr and len(other.stderr.strip().splitlines()) == 1
     assert json.loads((out / "amplify.json").read_text()) == results
+    # a stopped sweep's report says how far it got (rendered again from the results, nothing trained)
+    del results["units"]["k=2 seed=1"]["arms"]["real"]
+    (out / "amplify.json").write_text(json.dumps(results))
+    rendered = run_cli("amplify", "--out", str(out), "--report-only")
+    assert rendered.returncode == 0 and "Not finished**: 1 of 2" in (out / "amplify.md").read_text()
 
 
 def test_random_affine_moves_digits_but_keeps_them():
