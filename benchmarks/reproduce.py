@@ -32,6 +32,7 @@ from digitgan.config import load_preset, with_train
 from digitgan.data import load_dataset
 from digitgan.errors import UserError
 from digitgan.files import pyplot, save_figure, write_json, write_text
+from digitgan.images import from_uint8
 from digitgan.runtime import set_threads
 from digitgan.training import prepare_run, train
 from digitgan.training.checkpoints import list_checkpoints
@@ -150,6 +151,41 @@ def equal_time_row(preset: str, minutes: float, runs: Path, seed: int, smoke: bo
             "real_floor": {k: v for k, v in report["real_floor"].items() if not isinstance(v, list)}}
 
 
+@torch.no_grad()
+def discriminator_accuracy(run: Path, count: int = 10_000) -> dict[str, float] | None:
+    """How often the run's final D (eval mode) is right: on `count` real test digits (logit > 0) and on `count`
+    fresh fakes of its final (not EMA) G, against which it was trained (logit < 0). None for an autoencoder."""
+    from digitgan.config import RunConfig
+    from digitgan.kinds import kind_of
+    from digitgan.models import build_generator, build_partner, one_hot, sample_noise
+    from digitgan.training.checkpoints import load_resumable
+
+    _, saved = load_resumable(run)
+    config = RunConfig.from_dict(saved["config"])
+    if kind_of(config.model.kind).partner != "discriminator":
+        return None
+    generator, discriminator = build_generator(config.model), build_partner(config.model)
+    generator.load_state_dict(saved["generator"])
+    discriminator.load_state_dict(saved["partner"])
+    generator.eval(), discriminator.eval()
+    classes = config.model.num_classes
+    test = load_dataset("mnist", "test")
+    rng = torch.Generator().manual_seed(0)
+    real_images = from_uint8(torch.from_numpy(test.images[:count]))
+    real_vector = one_hot(torch.from_numpy(test.labels[:count]), classes)
+    fake_vector = one_hot(torch.randint(0, classes, (len(real_images),), generator=rng), classes)
+    right = {"real": 0.0, "fake": 0.0}
+    for start in range(0, len(real_images), 1000):
+        part = slice(start, start + 1000)
+        real_logits, _ = discriminator(real_images[part], real_vector[part])
+        fakes = generator(sample_noise(len(real_logits), config.model, rng), fake_vector[part])
+        fake_logits, _ = discriminator(fakes, fake_vector[part])
+        right["real"] += float((real_logits > 0).sum())
+        right["fake"] += float((fake_logits < 0).sum())
+    real, fake = right["real"] / len(real_images), right["fake"] / len(real_images)
+    return {"real": round(real, 4), "fake": round(fake, 4), "both": round((real + fake) / 2, 4)}
+
+
 def keep_strip(run: Path, pictures: Path, name: str) -> str:
     """Copy RUN's strip of samples (eval/row.png: the first of each class) to pictures/rows/NAME.png, so the
     comparison pictures can be drawn again after the run folders are gone (they are not committed). Returns the
@@ -261,7 +297,8 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, dev
     if (run / "samples" / "reconstructions.png").exists():
         shutil.copyfile(run / "samples" / "reconstructions.png",
                         pictures / f"{preset}{suffix}-reconstructions.png")
-    return {**row,
+    d_accuracy = discriminator_accuracy(run, 200 if smoke else 10_000)
+    return {**row, **({"d_accuracy": d_accuracy} if d_accuracy else {}),
             "model": {k: v for k, v in report["model"].items() if not isinstance(v, list)},
             "real_floor": {k: v for k, v in report["real_floor"].items() if not isinstance(v, list)}}
 

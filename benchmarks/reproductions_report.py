@@ -134,6 +134,10 @@ def render(results: dict[str, Any], runs: Path) -> str:
                   f"{_f(floor.get('accuracy'), '.4f')}), FCD {model['fcd']:.3f} (floor {floor['fcd']:.3f}), recall "
                   f"{model['recall']:.3f} ({floor['recall']:.3f}), coverage {model['coverage']:.3f} "
                   f"({floor['coverage']:.3f}), broken {model['broken']:.4f} ({floor['broken']:.4f})."]
+        if row.get("d_accuracy"):
+            d = row["d_accuracy"]
+            lines.append(f"- D at the end (eval mode): right on {d['both']:.1%} of 10,000 test digits and 10,000 fresh "
+                         f"fakes (reals {d['real']:.1%}, fakes {d['fake']:.1%}).")
         if row.get("gpu_epochs") and row["epochs"] < row["gpu_epochs"]:
             lines.append(f"- How far: {row['epochs']:.2f} of the source's {row['gpu_epochs']:g} epochs on 2 CPU "
                          f"cores; the GPU section trains the whole budget (`make reproduce DEVICE=cuda`).")

@@ -16,8 +16,11 @@ def test_reproduce_smoke_and_resume(tmp_path):
     for row in results["runs"].values():
         assert row["curve"] and 0 <= row["model"]["recall"] <= 1 and "cas" in row["model"] or row is results[
             "runs"]["vae"]
+    d = results["runs"]["fast"]["d_accuracy"]
+    assert all(0 <= d[key] <= 1 for key in ("real", "fake", "both")) and "d_accuracy" not in results["runs"]["vae"]
     text = (tmp_path / "REPRODUCTIONS.md").read_text()
     assert "`fast`" in text and "`vae`" in text and all(name in text for name in DREAMS)
+    assert "- D at the end (eval mode): right on" in text
     for picture in ("fast.png", "vae.png", "vae-reconstructions.png", "curves.png", "all.png"):
         assert (tmp_path / "reproductions" / picture).exists(), picture
     # each row keeps its strip of samples, so all.png can be drawn again once the run folders are gone
