@@ -351,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"reproductions.json holds equal-time rows of {equal['minutes']:g} minutes; the same "
                             "budget for every row, or move them away")
         for preset in [p for p in chosen if p in BUDGETS]:
+            if preset in equal["runs"] and not (runs / "equal-time" / preset).exists():
+                # measured by an earlier session whose run folder is gone: keep its row (training again would give
+                # the same model only on the same machine, and the cores' time would buy nothing new)
+                print(f"reproduce {preset}: equal-time row kept from reproductions.json", flush=True)
+                continue
             equal["runs"][preset] = equal_time_row(preset, args.equal_minutes, runs / "equal-time", args.seed,
                                                    args.smoke, pictures)
             results["equal_time_machine"] = {"threads": torch.get_num_threads(), "torch": torch.__version__,

@@ -76,6 +76,13 @@ def test_equal_time_rows_train_minutes_and_render(tmp_path):
     text = (tmp_path / "REPRODUCTIONS.md").read_text()
     assert "at equal time: 0.01 minutes of training each" in text and "`fast` (" in text
     assert "reproductions/all-equal-time.png" in text and (tmp_path / "reproductions" / "all-equal-time.png").exists()
+    # a later session without the run folder keeps the stored row instead of training it again
+    import shutil
+
+    shutil.rmtree(tmp_path / "runs" / "equal-time" / "fast")
+    assert main(args) == 0
+    assert json.loads((tmp_path / "reproductions.json").read_text())["equal_time"]["runs"]["fast"] == row
+    assert not (tmp_path / "runs" / "equal-time" / "fast").exists()
 
 
 def test_the_comparison_picture_is_drawn_from_kept_strips_and_says_what_it_leaves_out(tmp_path, capsys):
