@@ -106,9 +106,14 @@ reproduce: setup data
 	$(BIN)/python -m benchmarks.reproduce --threads 2 --device $(DEVICE) $(REPRO_ARGS)
 
 # Data amplification (`digitgan amplify`): k = 10, 100, 1000 labelled digits per class, 5 seeds, every arm the same
-# optimizer steps; hours on 2 cores, resumable (run again to continue). Writes benchmarks/AMPLIFICATION.md + .json.
+# optimizer steps; hours on 2 cores, resumable (run again to continue, here or on another machine: the committed
+# benchmarks/amplification.json holds the units measured so far). Writes benchmarks/AMPLIFICATION.md + .json.
 AMPLIFY_ARGS ?=
 amplify: setup data
+	@# a fresh machine resumes from the committed results (the units measured there are not trained again)
+	@if [ ! -f runs/amplify/amplify.json ] && [ -f benchmarks/amplification.json ]; then \
+		mkdir -p runs/amplify/amplification && cp benchmarks/amplification.json runs/amplify/amplify.json && \
+		cp benchmarks/amplification/*.png runs/amplify/amplification/ 2>/dev/null; true; fi
 	$(BIN)/digitgan amplify --out runs/amplify --threads 2 $(AMPLIFY_ARGS)
 	cp runs/amplify/amplify.json benchmarks/amplification.json
 	cp runs/amplify/amplify.md benchmarks/AMPLIFICATION.md
