@@ -21,14 +21,14 @@ def test_same_seed_same_model_and_exact_resume_by_default(tmp_path):
     # default threads and everything else as the preset says; only the light evaluation is off, to save time
     common = ["--preset", "fast", "--seed", "3", "--quiet", "--set", "eval_every=0"]
     with competing_process():
-        # the two identical commands at the same time: each is the other's load, beside the competitor
-        with ThreadPoolExecutor(2) as pool:
-            results = list(pool.map(lambda name: run_cli("train", *common, "--steps", str(STEPS), "--out",
-                                                         str(tmp_path / name), timeout=300), ("a", "b")))
+        # the two identical commands and the first half of the split one at the same time: each is the others'
+        # load, beside the competitor
+        jobs = {"a": STEPS, "b": STEPS, "c": STEPS // 2}
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            results = list(pool.map(lambda name: run_cli("train", *common, "--steps", str(jobs[name]), "--out",
+                                                         str(tmp_path / name), timeout=300), jobs))
         for result in results:
             assert result.returncode == 0, result.stderr[-2000:]
-        result = run_cli("train", *common, "--steps", str(STEPS // 2), "--out", str(tmp_path / "c"), timeout=300)
-        assert result.returncode == 0, result.stderr[-2000:]
         result = run_cli("train", "--resume", str(tmp_path / "c"), "--steps", str(STEPS), "--quiet", timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
     a, b, c = (weights(tmp_path / name) for name in "abc")
