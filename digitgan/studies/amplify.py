@@ -315,7 +315,7 @@ def amplify_markdown(results: dict[str, Any], out: Path | None = None) -> str:
             pictures = [(augment, link) for augment, link in pictures if out is not None and (out / link).exists()]
             if pictures:
                 lines += ["", f"What seed {min(settings['seeds'])}'s generators draw, each trained on its {10 * k:,} "
-                              "images alone (a column per class):", ""]
+                              "images alone (a row per class):", ""]
                 lines += [f"- D's input {augment}: ![k = {k}, {augment}]({link})" for augment, link in pictures]
         lines.append("")
     return "\n".join(lines)
