@@ -278,6 +278,11 @@ def _distribution(results: dict) -> list[str]:
                       "| | " + header[2:] + " CAS |", "|---" * 8 + "|",
                       f"| model | {cells(row)} | {row['cas']:.4f} |",
                       f"| real floor | {cells(floor)} | {floor['cas']:.4f} |"]
+    if data.get("earlier_shipped"):
+        lines += ["", "Models shipped before it (their own reports: 10,000 samples, seed 0):", "",
+                  "| model | " + header[2:] + " CAS |", "|---" * 8 + "|"]
+        lines += [f"| `{row.get('preset') or 'shipped'}` preset as it was then, step {row['step']:,} | {cells(row)} | "
+                  f"{row['cas']:.4f} |" for row in data["earlier_shipped"]]
     exploration = data.get("exploration")
     if exploration:
         lines += ["", exploration["note"], "", "| variant | steps | accuracy | FCD | recall | coverage | broken |",

@@ -26,6 +26,21 @@ def test_distribution_targets_are_judged_from_the_numbers():
     assert "## The whole distribution" in text and "| a | 2 | 10/11 |" in text
 
 
+def test_a_newly_shipped_model_keeps_the_earlier_one_s_row():
+    from benchmarks.sections.distribution import keep_earlier_shipped
+
+    old = {"step": 90000, "preset": "shipped", "accuracy": 0.9978, "fcd": 0.688, "precision": 0.772, "recall": 0.797,
+           "coverage": 0.864, "broken": 0.0042, "cas": 0.9905, "real_floor": FLOOR}
+    new = {**old, "step": 120000, "fcd": 0.5, "recall": 0.83}
+    data = {"lever_minutes": 3, "levers": {}, "shipped": old}
+    data["shipped"] = keep_earlier_shipped(data, dict(old))  # the same model measured again: nothing moves
+    assert "earlier_shipped" not in data
+    data["shipped"] = keep_earlier_shipped(data, new)
+    assert data["shipped"] == new and data["earlier_shipped"] == [old]
+    text = render({"machine": machine(), "distribution": data})
+    assert "| `shipped` preset as it was then, step 90,000 | 0.9978 | 0.688 |" in text
+
+
 def test_load_section_and_targets():
     row = {"images_per_second": 1000.0, "rounds": [1000.0]}
     results = {"machine": machine(), "load": {
