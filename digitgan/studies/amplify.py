@@ -148,13 +148,25 @@ def train_small_generator(images: np.ndarray, labels: np.ndarray, settings: Ampl
                                     "checkpoint_every": max(1, settings.generator_steps // 4),
                                     "batch_size": min(preset.train.batch_size, len(images))})
     started = time.monotonic()
-    finished = run_dir / "model" / "generator.safetensors"
-    if not finished.exists():
+    if not _finished(run_dir, settings.generator_steps):
         resume = run_dir if run_dir.exists() and list_checkpoints(run_dir) else None
-        train(config, run_dir, resume=resume, quiet=True)
+        summary = train(config, run_dir, resume=resume, quiet=True)
+        if summary["status"] != "finished":
+            # asked to stop (Ctrl-C, SIGTERM): the checkpoint is saved; the sweep stops too, and a rerun resumes the
+            # generator from it — its exported model is not the finished one and must not be used
+            raise KeyboardInterrupt
     generator, loaded, raw = load_generator(run_dir)
     return generator, loaded, {"steps": raw.get("step"), "images_seen": raw.get("images_seen"),
                                "seconds": round(time.monotonic() - started, 1)}
+
+
+def _finished(run_dir: Path, steps: int) -> bool:
+    """Whether the generator's run finished its budget (an interrupted run also exports a model)."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return summary.get("status") == "finished" and summary.get("step", 0) >= steps
 
 
 def generated_set(generator: torch.nn.Module, config: Any, per_class: int,

@@ -59,6 +59,34 @@ def test_the_small_data_generator_sees_only_its_subset(tmp_path, monkeypatch):
     assert len(batches) >= settings.generator_steps and all(image.tobytes() in allowed for image in batches)
 
 
+def test_a_stop_during_a_generator_stops_the_sweep_and_the_generator_resumes(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import pytest
+
+    from digitgan.training import train as real_train
+
+    def interrupted(config, run_dir, **options):  # Ctrl-C during step 2
+        def press(state):
+            if state.step == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+        return real_train(config, run_dir, step_callback=press, **options)
+
+    data = load_dataset("mnist", "train")
+    chosen = subset_indices(data.labels, 2, 0)
+    settings = AmplifySettings.quick()
+    monkeypatch.setattr(study, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # not a half-trained generator taken as the finished one
+        study.train_small_generator(data.images[chosen], data.labels[chosen], settings, 0, "none", tmp_path / "g")
+    monkeypatch.setattr(study, "train", real_train)
+    _, _, facts = study.train_small_generator(data.images[chosen], data.labels[chosen], settings, 0, "none",
+                                              tmp_path / "g")
+    assert facts["steps"] == settings.generator_steps
+    summary = json.loads((tmp_path / "g" / "run" / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["steps_this_run"] == settings.generator_steps - 2  # resumed
+
+
 def test_quick_sweep_runs_end_to_end_and_resumes(tmp_path):
     out = tmp_path / "amplify"
     result = run_cli("amplify", "--quick", "--out", str(out), timeout=120)
