@@ -146,7 +146,6 @@ def _quality(results: dict) -> list[str]:
 
 def _throughput(results: dict) -> list[str]:
     lines: list[str] = []
-    machine = results["machine"]
     lines += ["## Training throughput (2 threads)", "",
               "| preset | images/s through D | GFLOP/step | achieved GFLOP/s | of matmul peak | G params | "
               "D params | peak RSS (MiB) | peak RSS, default allocator |", "|---|---|---|---|---|---|---|---|---|"]
@@ -156,8 +155,11 @@ def _throughput(results: dict) -> list[str]:
         lines.append(f"| {preset} | {data['images_per_second']:,} | {data['flops_per_step'] / 1e9:.3f} | "
                      f"{data['gflops']} | {100 * data['fraction_of_matmul_peak']:.1f}% | {data['g_params']:,} | "
                      f"{data['d_params']:,} | {rss} | {rss_default} |")
-    lines += ["", "Of matmul peak: median over bursts of 5 training steps of (the burst's GFLOP/s / a "
-              f"{machine.get('matmul_peak_size', 1024)}² matmul timed right after it), since this machine's speed "
+    sizes = {data.get("matmul_size") for data in results["throughput"].values()}
+    matmul = (f"a {sizes.pop()}² matmul" if len(sizes) == 1 and None not in sizes
+              else "a matmul of the size that gave that run's peak")
+    lines += ["", "Of matmul peak: median over bursts of 5 training steps of (the burst's GFLOP/s / "
+              f"{matmul} timed right after it), since this machine's speed "
               "drifts between minutes; the matmul's median is in results.json (matmul_peak_beside_gflops).", "",
               "Peak RSS: a fresh process loading MNIST and training 20 steps. digitgan keeps freed memory for "
               "reuse (see Sampling); the last column is the same process with glibc's default allocator.", ""]

@@ -29,7 +29,8 @@ def throughput(preset: str, seconds: float, images: torch.Tensor, labels: torch.
     fraction = statistics.median(flops * r / images_per_step / 1e9 / p for r, p in zip(rates, peaks, strict=True))
     return {"images_per_second": round(rate, 1), "flops_per_step": flops, "images_per_step": images_per_step,
             "gflops": round(flops * rate / images_per_step / 1e9, 2), "fraction_of_matmul_peak": round(fraction, 3),
-            "matmul_peak_beside_gflops": round(statistics.median(peaks), 1), "bursts": len(rates),
+            "matmul_peak_beside_gflops": round(statistics.median(peaks), 1), "matmul_size": peak_size,
+            "bursts": len(rates),
             "g_params": sum(p.numel() for p in state.generator.parameters()),
             "d_params": sum(p.numel() for p in state.partner.parameters())}
 
