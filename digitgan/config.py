@@ -108,6 +108,10 @@ class TrainConfig:
     r1_every: int = _int(1, 1, 1000)                        # lazy R1: the penalty every N steps, weighted N times
     # D's input: none | translation | translation-cutout (DiffAugment: the same transforms on real and fake images)
     d_augment: str = _choice("none", "d_augment")
+    # balanced consistency regularisation (Zhao et al. 2021): D's step adds weight x the mean squared change of D's
+    # adversarial logits when consistency_augment transforms its real and its fake images (0 = off)
+    consistency_weight: float = _float(0.0, 0.0, 1e6)
+    consistency_augment: str = _choice("translation", "d_augment")
     gp_lambda: float = _float(10.0, 0.0, 1e6)               # wgan-gp
     kl_weight: float = _float(1.0, 0.0, 1000.0)             # vae: weight of the KL term (1 = the ELBO)
     ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)

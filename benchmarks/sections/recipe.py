@@ -32,6 +32,9 @@ LEVERS: dict[str, dict[str, Any]] = {
     "DiffAugment: translation": {"d_augment": "translation"},
     "DiffAugment: translation + cutout": {"d_augment": "translation-cutout"},
     "G body: upsample + conv": {"g_body": "upsample"},
+    "consistency (bCR, weight 10, translation)": {"consistency_weight": 10.0},
+    "standing statistics: 400 batches": {"standing_stats": 400},
+    "no standing statistics (EMA's running ones)": {"standing_stats": 0},
 }
 KEYS = ("accuracy", "fcd", "precision", "recall", "coverage", "broken")
 FINALISTS = 3

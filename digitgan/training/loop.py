@@ -80,6 +80,9 @@ def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distribute
     if t.d_split_steps and LOSSES[t.loss].gradient_penalty:
         raise UserError(f"d_split_steps steps D on real and fake batches apart; the {t.loss} gradient penalty needs "
                         "both in one step")
+    if t.consistency_weight and t.consistency_augment == "none":
+        raise UserError("consistency_weight needs a transform to be consistent under: set consistency_augment to "
+                        "translation or translation-cutout")
     if train_set.num_classes != config.model.num_classes:
         raise UserError(f"{t.dataset} has {train_set.num_classes} classes but the model expects "
                         f"{config.model.num_classes} (set model.num_classes={train_set.num_classes})")

@@ -3,7 +3,8 @@
 Adversarial losses are registered by name as the literature defines them; logits are D's raw adversarial outputs
 (N,). `bce` is the non-saturating loss of Goodfellow et al. (G maximises log D(G(z))), written with softplus so
 that it is exactly binary cross-entropy on sigmoid(logits). On top of the adversarial term the objective adds the
-ACGAN auxiliary class loss (when D has a classifier head), the WGAN-GP gradient penalty and R1.
+ACGAN auxiliary class loss (when D has a classifier head), the WGAN-GP gradient penalty, R1 and balanced
+consistency regularisation.
 
 The training step only asks `discriminator_loss(...)` and `generator_loss(...)` for (loss, metrics); the held-out
 losses of the epoch table use the same two calls.
@@ -82,6 +83,12 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     return ((gradient.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
+def consistency_penalty(logits: torch.Tensor, transformed_logits: torch.Tensor) -> torch.Tensor:
+    """Mean squared change of D's adversarial logits (N,) when its input is transformed (bCR, Zhao et al. 2021);
+    the gradient reaches D through both forwards."""
+    return (transformed_logits - logits).pow(2).mean()
+
+
 def _float(value: torch.Tensor | None) -> torch.Tensor | None:
     return value.float() if value is not None else None
 
@@ -111,6 +118,8 @@ class Objective:
         self.gp_lambda = 0.0 if held_out or not self.adversarial.gradient_penalty else t.gp_lambda
         self.r1_gamma = 0.0 if held_out else t.r1_gamma
         self.augment = None if held_out else AUGMENTS[t.d_augment]
+        self.consistency_weight = 0.0 if held_out else t.consistency_weight
+        self.consistency_transform = AUGMENTS[t.consistency_augment] if self.consistency_weight else None
         self.amp = t.amp
 
     def augmented(self, discriminator: Callable, rng: torch.Generator) -> Callable:
@@ -131,25 +140,36 @@ class Objective:
 
     def discriminator_loss(self, discriminator: Callable, real: torch.Tensor, real_vector: torch.Tensor,
                            fake: torch.Tensor, fake_vector: torch.Tensor, joint: bool,
-                           r1_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+                           r1_weight: float = 1.0,
+                           rng: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """D's loss on a real and a fake batch. joint: one forward of both batches (faster, and what DDP needs);
         never for a D with BatchNorm, whose statistics would mix real and fake. r1_weight: the R1 term's factor
-        this step (lazy R1: 0 on most steps, r1_every on the others)."""
+        this step (lazy R1: 0 on most steps, r1_every on the others). rng: the stream the consistency term's
+        transforms draw from (needed when it is on)."""
+        batches, vectors = [real, fake], [real_vector, fake_vector]
+        if self.consistency_transform is not None:  # the transformed copies go through D in the same forward(s)
+            batches += [self.consistency_transform(real, rng), self.consistency_transform(fake, rng)]
+            vectors += [real_vector, fake_vector]
         with self.autocast(real.device):
             if joint:
-                logits, classes = discriminator(torch.cat([real, fake]), torch.cat([real_vector, fake_vector]))
-                real_logits, fake_logits = logits.float().split([len(real), len(fake)])
-                real_class, fake_class = (classes.float().split([len(real), len(fake)]) if classes is not None
-                                          else (None, None))
+                logits, classes = discriminator(torch.cat(batches), torch.cat(vectors))
+                sizes = [len(batch) for batch in batches]
+                outputs = list(zip(logits.split(sizes), classes.split(sizes) if classes is not None
+                                   else [None] * len(sizes), strict=True))
             else:
-                real_logits, real_class = discriminator(real, real_vector)
-                fake_logits, fake_class = discriminator(fake, fake_vector)
+                outputs = [discriminator(batch, vector) for batch, vector in zip(batches, vectors, strict=True)]
+        (real_logits, real_class), (fake_logits, fake_class) = outputs[:2]
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
         real_class, fake_class = _float(real_class), _float(fake_class)
         adversarial = self.adversarial.d(real_logits, fake_logits, self.label_smoothing)
         loss = adversarial
         metrics = {"d_adv": adversarial.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
                    "d_fake": torch.sigmoid(fake_logits).mean().item()}
+        if self.consistency_transform is not None:
+            consistency = (consistency_penalty(real_logits, outputs[2][0].float())
+                           + consistency_penalty(fake_logits, outputs[3][0].float()))
+            loss = loss + self.consistency_weight * consistency
+            metrics["consistency"] = consistency.item()
         if real_class is not None:
             auxiliary = class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector)
             loss = loss + self.aux_weight * auxiliary
@@ -163,16 +183,23 @@ class Objective:
         return loss, metrics
 
     def discriminator_side_loss(self, discriminator: Callable, images: torch.Tensor, label_vector: torch.Tensor,
-                                real: bool, r1_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+                                real: bool, r1_weight: float = 1.0,
+                                rng: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """D's loss on one kind of batch alone, real or fake (its terms of discriminator_loss, R1 with the real
-        one): the Keras loops train D with one optimizer step on each."""
+        one, the consistency term of this kind): the Keras loops train D with one optimizer step on each."""
         with self.autocast(images.device):
             logits, classes = discriminator(images, label_vector)
+            transformed = (discriminator(self.consistency_transform(images, rng), label_vector)[0]
+                           if self.consistency_transform is not None else None)
         logits, classes = logits.float(), _float(classes)
         adversarial = (self.adversarial.d_real(logits, self.label_smoothing) if real
                        else self.adversarial.d_fake(logits))
         loss = adversarial
         metrics = {"d_adv": adversarial.item(), "d_real" if real else "d_fake": torch.sigmoid(logits).mean().item()}
+        if transformed is not None:
+            consistency = consistency_penalty(logits, transformed.float())
+            loss = loss + self.consistency_weight * consistency
+            metrics["consistency"] = consistency.item()
         if classes is not None:
             auxiliary = class_loss(classes, label_vector)
             loss = loss + self.aux_weight * auxiliary
@@ -255,12 +282,15 @@ def _split_d_update(state: TrainState, objective: Objective, discriminator: Call
     """One D update as two optimizer steps, on the real batch and then on the fake batch; the metrics of the two
     together, as discriminator_loss reports them."""
     real_loss, real_metrics = objective.discriminator_side_loss(discriminator, real, real_vector, real=True,
-                                                                r1_weight=r1_weight)
+                                                                r1_weight=r1_weight, rng=state.noise_rng)
     _optimize(state.partner_opt, real_loss, skip)
-    fake_loss, fake_metrics = objective.discriminator_side_loss(discriminator, fake, fake_vector, real=False)
+    fake_loss, fake_metrics = objective.discriminator_side_loss(discriminator, fake, fake_vector, real=False,
+                                                                rng=state.noise_rng)
     _optimize(state.partner_opt, fake_loss, skip)
     metrics = {**real_metrics, **fake_metrics, "d_adv": real_metrics["d_adv"] + fake_metrics["d_adv"],
                "d_loss": real_metrics["d_loss"] + fake_metrics["d_loss"]}
+    if "consistency" in real_metrics:
+        metrics["consistency"] = real_metrics["consistency"] + fake_metrics["consistency"]
     if "aux_loss" in real_metrics:
         metrics["aux_loss"] = 0.5 * (real_metrics["aux_loss"] + fake_metrics["aux_loss"])
         metrics["aux_acc"] = real_metrics["aux_acc"]
@@ -301,7 +331,8 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
         else:
             d_loss, metrics = objective.discriminator_loss(objective.augmented(d_forward if joint else D,
                                                                                state.noise_rng),
-                                                           real, real_vector, fake, fake_vector, joint, r1_weight)
+                                                           real, real_vector, fake, fake_vector, joint, r1_weight,
+                                                           rng=state.noise_rng)
             _optimize(state.partner_opt, d_loss, skip=paused == "D")
         state.images_seen += t.batch_size * state.world
 

@@ -98,3 +98,57 @@ def test_lazy_r1_weights_the_penalty_on_the_steps_it_runs():
     once, _ = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False, r1_weight=1.0)
     lazy, _ = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False, r1_weight=16.0)
     assert (lazy - plain).item() == pytest.approx(16 * (once - plain).item(), rel=1e-4) and once > plain
+
+
+def test_consistency_term_is_the_weighted_change_of_d_under_the_transform():
+    """bCR: weight x (mean squared change of D's logits on real + the same on fake), the transforms drawn from the
+    given stream; joint and separate forwards agree, and the held-out losses leave it out."""
+    from digitgan.training.augment import AUGMENTS
+    from digitgan.training.objective import consistency_penalty
+
+    config = tiny_config(consistency_weight=10.0)
+    discriminator = build_partner(config.model).eval()
+    objective = Objective(config)
+    real, real_vector, fake, fake_vector = _batch(config)
+    losses = {}
+    for joint in (True, False):
+        rng = torch.Generator().manual_seed(3)
+        losses[joint] = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, joint,
+                                                     rng=rng)
+    assert torch.allclose(losses[True][0], losses[False][0], atol=1e-5)
+    rng = torch.Generator().manual_seed(3)
+    moved_real, moved_fake = AUGMENTS["translation"](real, rng), AUGMENTS["translation"](fake, rng)
+    expected = (consistency_penalty(discriminator(real, real_vector)[0], discriminator(moved_real, real_vector)[0])
+                + consistency_penalty(discriminator(fake, fake_vector)[0], discriminator(moved_fake, fake_vector)[0]))
+    loss, metrics = losses[False]
+    assert metrics["consistency"] == pytest.approx(expected.item(), rel=1e-4) and expected > 0
+    plain, _ = Objective(tiny_config()).discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
+    assert loss.item() == pytest.approx(plain.item() + 10.0 * expected.item(), rel=1e-4)
+    assert Objective(config, held_out=True).consistency_transform is None
+    # each side of a split D step carries its own half of the term
+    real_side, real_metrics = objective.discriminator_side_loss(discriminator, real, real_vector, real=True,
+                                                                rng=torch.Generator().manual_seed(3))
+    assert real_metrics["consistency"] == pytest.approx(
+        consistency_penalty(discriminator(real, real_vector)[0], discriminator(moved_real, real_vector)[0]).item(),
+        rel=1e-4)
+
+
+def test_consistency_trains_resumes_exactly_and_needs_a_transform(tmp_path):
+    import numpy as np
+
+    from digitgan.errors import UserError
+    from digitgan.training import train
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+
+    def config(steps, split):  # the joint forward of fast, and the split steps of the Keras loops
+        return tiny_config(dataset=str(path), steps=steps, consistency_weight=5.0, checkpoint_every=3,
+                           d_split_steps=split)
+
+    assert resumes_exactly(tmp_path / "joint", lambda steps: config(steps, False))
+    assert resumes_exactly(tmp_path / "split", lambda steps: config(steps, True))
+    with pytest.raises(UserError, match="consistency_augment"):
+        train(tiny_config(dataset=str(path), steps=2, consistency_weight=1.0, consistency_augment="none"),
+              tmp_path / "run", quiet=True)
