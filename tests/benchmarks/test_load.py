@@ -3,6 +3,8 @@ and beside a competitor (timings live in `make bench`, never in tests)."""
 
 import os
 
+import pytest
+
 from benchmarks.sections import load
 
 
@@ -13,6 +15,7 @@ def test_environment_drops_the_users_openmp_settings(monkeypatch):
     assert "OMP_WAIT_POLICY" not in env and env["GOMP_SPINCOUNT"] == "7" and env["PATH"] == os.environ["PATH"]
 
 
+@pytest.mark.slow
 def test_training_under_load_measures_every_variant(monkeypatch):
     # two of the variants (each a fresh process alone and beside the competitor); the bench runs all five
     chosen = (load.DEFAULT, load.FIXED)

@@ -3,10 +3,13 @@ a row for every way of drawing."""
 
 import json
 
+import pytest
+
 from benchmarks.reproduce import BUDGETS, DREAMS, main
 from benchmarks.reproductions_report import render
 
 
+@pytest.mark.slow
 def test_reproduce_smoke_and_resume(tmp_path):
     args = ["--smoke", "--only", "fast", "vae", "dream", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path),
             "--threads", "1"]
@@ -65,6 +68,7 @@ def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
     assert any("`writing-numbers`" in line and "not yet finished" in line for line in text.splitlines())
 
 
+@pytest.mark.slow
 def test_equal_time_rows_train_minutes_and_render(tmp_path):
     args = ["--smoke", "--only", "fast", "--equal-minutes", "0.01", "--runs", str(tmp_path / "runs"), "--out",
             str(tmp_path), "--threads", "1"]

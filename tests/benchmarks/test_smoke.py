@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from benchmarks.common import tensors
@@ -21,6 +22,7 @@ def bench(tmp_path, monkeypatch, *sections):
     return results
 
 
+@pytest.mark.slow
 def test_bench_smoke_training_memory_gpu_serve(tmp_path, monkeypatch):
     results = bench(tmp_path, monkeypatch, "throughput", "memory", "gpu", "serve")
     assert results["throughput"]["fast"]["images_per_second"] > 0 and results["throughput"]["fast"]["gflops"] > 0
@@ -32,6 +34,7 @@ def test_bench_smoke_training_memory_gpu_serve(tmp_path, monkeypatch):
     assert "throughput" in render(results).lower()
 
 
+@pytest.mark.slow
 def test_bench_smoke_sampling(tmp_path, monkeypatch):
     results = bench(tmp_path, monkeypatch, "sampling")
     sampling = results["sampling"]
@@ -44,6 +47,7 @@ def test_bench_smoke_sampling(tmp_path, monkeypatch):
     assert "sampling path" in render(results)
 
 
+@pytest.mark.slow
 def test_bench_smoke_quality(tmp_path, monkeypatch):
     results = bench(tmp_path, monkeypatch, "quality")
     assert results["quality"]["fast"]["curve"], "the light evaluation must have run"
@@ -51,6 +55,7 @@ def test_bench_smoke_quality(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "time_to_quality.png").exists()
 
 
+@pytest.mark.slow
 def test_bench_smoke_page(tmp_path, monkeypatch):
     from digitgan.pages.browser import available
 

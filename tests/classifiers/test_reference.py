@@ -46,6 +46,7 @@ def test_shipped_fashion_classifier_meets_target():
     assert (weights_dir() / "fashion-mnist.safetensors").stat().st_size <= 2 * 1024 * 1024
 
 
+@pytest.mark.slow
 def test_real_digits_asked_for_their_class_score_as_the_classifier(reference, mnist_test):
     model, _ = reference
     real = real_reference(model, mnist_test.images, load_dataset("mnist", "train").images[:5000])
@@ -59,6 +60,7 @@ def test_real_digits_asked_for_their_class_score_as_the_classifier(reference, mn
         "accuracy"] < 0.2
 
 
+@pytest.mark.slow
 def test_cas_behaves_on_a_small_real_subset(mnist_test):
     train_set = load_dataset("mnist", "train")
     recipe = Recipe(epochs=2, seed=0)
@@ -100,6 +102,7 @@ def test_unconditional_run_gets_unconditional_metrics(tmp_path):
         evaluate_run(tmp_path / "run", n_per_class=20, cas=True)
 
 
+@pytest.mark.slow
 def test_evaluate_cli_errors(tmp_path, tiny_npz):
     assert run_cli("evaluate", str(tmp_path / "nope")).returncode == 2
     result = run_cli("compare", str(tmp_path))
@@ -109,6 +112,7 @@ def test_evaluate_cli_errors(tmp_path, tiny_npz):
     assert result.returncode == 2 and "no reference classifier" in result.stderr
 
 
+@pytest.mark.slow
 def test_broken_share_flags_squares_and_noise_not_real_digits(reference, mnist_test):
     """White squares and noise are broken; real test digits are not (their share is the real data's own)."""
     reference, _ = reference

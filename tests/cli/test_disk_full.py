@@ -29,6 +29,7 @@ def small_disk(tmp_path):
         subprocess.run(["umount", str(folder)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_training_into_a_full_disk_stops_with_one_line_and_a_resumable_checkpoint(small_disk, tmp_path, tiny_npz):
     disk = small_disk(9)
     result = run_cli("train", "--preset", "fast", "--dataset", str(tiny_npz), "--steps", "5", "--out",

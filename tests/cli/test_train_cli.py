@@ -146,6 +146,7 @@ def _wait_for(condition, seconds=60):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_run_lock_two_processes_and_kill_9(tiny_npz, tmp_path):
     """A second trainer on a run being trained is refused, naming the owner; after kill -9 a resume works."""
     run = tmp_path / "run"

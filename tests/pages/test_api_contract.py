@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from digitgan.pages.server import api_markdown, create_app
 from tests.conftest import BIN_DIR, kill_group, run_group
 
@@ -33,6 +35,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_schema_fuzzer_finds_no_answer_the_schema_does_not_describe(tmp_path):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "digitgan", "serve", "--port", str(port), "--threads", "1"],

@@ -5,6 +5,7 @@ subset; every classifier arm gets the same number of optimizer steps."""
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from digitgan.data import load_dataset
@@ -87,6 +88,7 @@ def test_a_stop_during_a_generator_stops_the_sweep_and_the_generator_resumes(tmp
     assert summary["status"] == "finished" and summary["steps_this_run"] == settings.generator_steps - 2  # resumed
 
 
+@pytest.mark.slow
 def test_quick_sweep_runs_end_to_end_and_resumes(tmp_path):
     out = tmp_path / "amplify"
     result = run_cli("amplify", "--quick", "--out", str(out), timeout=120)

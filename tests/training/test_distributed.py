@@ -35,6 +35,7 @@ def worker(tmp_path, tiny_npz, nproc, steps, resume):
             for rank in range(nproc)]
 
 
+@pytest.mark.slow
 def test_two_ranks_identical_weights_one_writer_and_resume_across_world_sizes(tmp_path, tiny_npz):
     """Through torchrun and train() called directly; beside a busy process, where the exit deadlock appeared (a
     rank stuck in the gloo group's destructor: digitgan/training/distributed.py says why)."""
@@ -84,6 +85,7 @@ def test_ddp_divergence_ends_every_rank_with_exit_3(tmp_path, tiny_npz):
     assert result.returncode == 3, result.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_ddp_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path, tiny_npz):
     command = [str(BIN_DIR / "digitgan"), "train", "--nproc", "2", "--dataset", str(tiny_npz), "--steps", "1000000",
                "--out", str(tmp_path / "run"), *TINY]
@@ -104,6 +106,7 @@ def test_ddp_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path, tiny_npz):
         (tmp_path / "run" / "summary.json").read_text())["status"] == "interrupted"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launches", [1])
 def test_launches_beside_a_busy_process_always_end(tmp_path, tiny_npz, launches):
     """The exit deadlock showed up under load: several launches in a row beside a competing 2-thread process,

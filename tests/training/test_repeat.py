@@ -5,6 +5,7 @@ count's effect on the numerics would show, beside a competing process."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -17,6 +18,7 @@ def weights(run):
     return load_file(run / "model" / "generator.safetensors")
 
 
+@pytest.mark.slow
 def test_same_seed_same_model_and_exact_resume_by_default(tmp_path):
     # default threads and everything else as the preset says; only the light evaluation is off, to save time
     common = ["--preset", "fast", "--seed", "3", "--quiet", "--set", "eval_every=0"]
