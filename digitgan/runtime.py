@@ -43,6 +43,37 @@ def launch_env(environ: MutableMapping[str, str] | None = None) -> tuple[int, in
     return (int(environ.get("WORLD_SIZE", "1")), int(environ.get("RANK", "0")), int(environ.get("LOCAL_RANK", "0")))
 
 
+# Under `digitgan train --nproc`, every rank meets the same user error; a rank leaves its line in this folder and the
+# launcher says the line of the rank that failed, once, after it has ended the others (a rank that printed it itself
+# could be ended by the launcher before it had the chance: the first rank to fail need not be rank 0).
+LAUNCHER_ERRORS = "DIGITGAN_LAUNCHER_ERRORS"
+
+
+def say_user_error(line: str, environ: MutableMapping[str, str] | None = None) -> None:
+    """Say a user error's one line on stderr once per launch: handed to the `--nproc` launcher where there is one
+    (written before the rank exits, so the launcher finds it when it sees the exit), else said by rank 0 (torchrun,
+    or no launcher at all)."""
+    environ = os.environ if environ is None else environ
+    folder = environ.get(LAUNCHER_ERRORS)
+    _, rank, _ = launch_env(environ)
+    if folder and os.path.isdir(folder):
+        path = os.path.join(folder, f"rank{rank}")
+        with open(path + ".part", "w", encoding="utf-8") as handle:
+            handle.write(line)
+        os.replace(path + ".part", path)
+    elif rank == 0:
+        print(line, file=sys.stderr, flush=True)
+
+
+def rank_error_line(folder: str, rank: int) -> str | None:
+    """The line rank `rank` left with say_user_error in `folder`; None when it left none."""
+    try:
+        with open(os.path.join(folder, f"rank{rank}"), encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 def pick_device(name: str):  # -> torch.device (torch is imported here, not at module level)
     """The one device policy of every command: `auto` is CUDA when available, else the CPU; `cuda` without a CUDA
     device is a UserError; anything else is refused."""

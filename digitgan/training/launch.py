@@ -5,6 +5,7 @@ the launcher serves a TCPStore and names it to the ranks in digitgan's own varia
 joins the process group on that store (`init_process_group(store=...)`, training/distributed.py). Plus what a user
 of the command expects from it:
 - the ranks' own exit codes come back (2 a user error, 3 divergence, 130 interrupted), not a launcher traceback;
+  a user error's line is said once, by the launcher, from the rank that failed (runtime.say_user_error);
 - when one rank fails, the others are asked to stop (SIGTERM: a clean checkpoint where they can) and killed if
   they have not ended within `grace` seconds; when one rank has finished, the others get `exit_wait` seconds to
   finish too, then they are killed and the launch fails with a line that says so — nothing is left behind;
@@ -20,15 +21,17 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from digitgan.runtime import cpu_count
+from digitgan.runtime import LAUNCHER_ERRORS, cpu_count, rank_error_line
 
 GRACE_SECONDS = 30.0
 EXIT_WAIT_SECONDS = 120.0
@@ -84,12 +87,14 @@ class Launch:
         self.note = note or (lambda text: print(f"digitgan: {text}", file=sys.stderr, flush=True))
         self.processes: list[subprocess.Popen] = []
         self.interrupts = 0
+        self.errors = ""  # the folder where ranks leave a user error's line (runtime.say_user_error)
 
     def _environment(self, port: int, rank: int) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", str(max(1, cpu_count() // self.nproc)))
         env.update(WORLD_SIZE=str(self.nproc), LOCAL_WORLD_SIZE=str(self.nproc), RANK=str(rank), LOCAL_RANK=str(rank),
-                   **{LAUNCHER_STORE: f"127.0.0.1:{port}", LAUNCHER_PID: str(os.getpid())})
+                   **{LAUNCHER_STORE: f"127.0.0.1:{port}", LAUNCHER_PID: str(os.getpid()),
+                      LAUNCHER_ERRORS: self.errors})
         return env
 
     def _forward(self, signum: int, frame: FrameType | None) -> None:
@@ -119,6 +124,7 @@ class Launch:
 
         store = TCPStore("127.0.0.1", 0, None, True, wait_for_workers=False)  # port 0: the system picks a free one
         previous = {s: signal.signal(s, self._forward) for s in FORWARDED}
+        self.errors = tempfile.mkdtemp(prefix="digitgan-launch-")
         try:
             for rank in range(self.nproc):
                 self.processes.append(subprocess.Popen(self.command, env=self._environment(store.port, rank),
@@ -128,6 +134,7 @@ class Launch:
             self._end_all("the launch is ending")
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            shutil.rmtree(self.errors, ignore_errors=True)
             del store
 
     def _watch(self) -> int:
@@ -139,6 +146,7 @@ class Launch:
                 rank, code = failed[0]
                 if any(c is None for c in codes):
                     self._end_all(f"rank {rank} exited with code {_exit_code(code)}")
+                self._say_rank_error(rank)
                 stopped = (130, *(128 + signum for signum in FORWARDED))
                 return 130 if self.interrupts and _exit_code(code) in stopped else _exit_code(code)
             if all(code == 0 for code in codes):
@@ -152,6 +160,14 @@ class Launch:
                 self._end_all("a rank hung at exit")
                 return 1
             time.sleep(0.05)
+
+
+    def _say_rank_error(self, failed: int) -> None:
+        """The user error's line of the rank that failed (else of the lowest rank that left one), once."""
+        order = [failed, *(rank for rank in range(self.nproc) if rank != failed)]
+        line = next((text for text in (rank_error_line(self.errors, rank) for rank in order) if text), None)
+        if line:
+            print(line, file=sys.stderr, flush=True)
 
 
 def launch(nproc: int, args: Sequence[str]) -> int:

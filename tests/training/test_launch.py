@@ -16,6 +16,7 @@ from digitgan.training.launch import Launch
 RANK = """
 import os, signal, sys, time
 from pathlib import Path
+from digitgan.runtime import say_user_error
 from digitgan.training.launch import watch_launcher
 watch_launcher()  # first thing, as `digitgan train` does in a rank
 rank = int(os.environ["RANK"])
@@ -34,6 +35,9 @@ def handle(signum, frame):
 signal.signal(signal.SIGINT, handle)
 signal.signal(signal.SIGHUP, handle)
 signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "stubborn" else handle)
+if behaviour == "usererror":  # what the CLI does with a UserError in a rank
+    say_user_error(f"digitgan: error: rank {rank} refused the config")
+    raise SystemExit(2)
 if behaviour.startswith("exit"):
     time.sleep(0.3)
     raise SystemExit(int(behaviour[4:]))
@@ -68,7 +72,7 @@ def test_every_rank_gets_its_environment_and_success_is_zero(tmp_path):
     added = {key for key in (tmp_path / "keys0").read_text().split() if key not in os.environ}
     # the launch contract is digitgan's own and the standard rank variables: no private variable of torch's
     assert added <= {"WORLD_SIZE", "LOCAL_WORLD_SIZE", "RANK", "LOCAL_RANK", "OMP_NUM_THREADS",
-                     "DIGITGAN_LAUNCHER_STORE", "DIGITGAN_LAUNCHER_PID"}, added
+                     "DIGITGAN_LAUNCHER_STORE", "DIGITGAN_LAUNCHER_PID", "DIGITGAN_LAUNCHER_ERRORS"}, added
 
 
 def test_a_failing_rank_gives_its_code_and_the_others_are_ended(tmp_path):
@@ -77,6 +81,16 @@ def test_a_failing_rank_gives_its_code_and_the_others_are_ended(tmp_path):
     assert time.monotonic() - started < 10
     assert not any(alive(pid) for pid in pids(tmp_path, 2))
     assert (tmp_path / "signals0").read_text() == str(int(signal.SIGTERM))  # asked to stop cleanly, once
+
+
+def test_a_user_error_of_any_rank_is_said_once_by_the_launcher(tmp_path, capfd):
+    """Rank 1 fails first while rank 0 is still busy (ended by the launcher before it could speak): the line of the
+    rank that failed is said once, and the folder it was left in is gone after the launch."""
+    launch = Launch(2, ranks(tmp_path, "wait", "usererror"), grace=10)
+    assert launch.run() == 2
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert lines == ["digitgan: error: rank 1 refused the config"]
+    assert not Path(launch.errors).exists()
 
 
 def test_a_rank_that_hangs_after_another_finished_is_killed(tmp_path):
