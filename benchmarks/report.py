@@ -434,11 +434,23 @@ def _recipe(results: dict) -> list[str]:
                       "CAS on 60,000 generated):", "",
                   "| lever | steps | accuracy | FCD | precision | recall | coverage | broken share | CAS |",
                   "|---" * 9 + "|"]
+        waiting = []
         for name, row in data["finals"].items():
-            if len(row.get("seeds", [])) < 2 or "cas" not in row:
+            seeds = row.get("seeds", [])
+            if len(seeds) < 2:  # a stopped run: the seeds measured so far, each on its own row, until both are in
+                waiting.append(name)
+                for one in seeds:
+                    lines.append(f"| {name} (seed {one['seed']} only) | {one['steps']:,} | {cells(one)} | "
+                                 f"{one['cas']:.4f} |")
                 continue
-            steps = "/".join(f"{r['steps']:,}" for r in row["seeds"])
-            lines.append(f"| {name} | {steps} | {cells(row)} | {row['cas']:.4f} |")
+            steps = "/".join(f"{r['steps']:,}" for r in seeds)
+            # the means from the seeds themselves (a run stopped right after a finalist's last seed saved no means)
+            mean = {key: sum(r[key] for r in seeds) / len(seeds) for key in (*(k for k, _ in keys), "cas")}
+            lines.append(f"| {name} | {steps} | {cells(mean)} | {mean['cas']:.4f} |")
+        ranks_left = [name for name in sorted(ranks, key=ranks.get) if name != "shipped recipe"][:3]
+        waiting += [name for name in ranks_left if name not in data["finals"]]
+        if waiting:
+            lines += ["", "Not finished yet (the section resumes where it stopped): " + ", ".join(waiting) + "."]
     return lines
 
 

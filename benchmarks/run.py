@@ -114,13 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"].update(matmul_peak_gflops=round(peak, 1), matmul_peak_size=peak_size)
     print(f"machine: {results['machine']}", flush=True)
     images, labels = tensors()
+    running: list[str] = []
+
+    def save() -> None:
+        # a section stopped part-way (the long ones save row by row and resume) still says where its rows come from
+        if running and not args.smoke:
+            results.setdefault("provenance", {})[running[-1]] = record(running[-1], results["machine"])
+        write_json(results_path, results)
+
     context = Context(args, results, images, labels, peak, peak_size,
-                      presets=["fast"] if args.smoke else ALL_PRESETS,
-                      save=lambda: write_json(results_path, results))
+                      presets=["fast"] if args.smoke else ALL_PRESETS, save=save)
     for name in args.only or list(SECTIONS):
+        running.append(name)
         SECTIONS[name](context)
-        if not args.smoke:
-            results.setdefault("provenance", {})[name] = record(name, results["machine"])
         context.save()  # after every section, so an interrupted benchmark keeps what it measured
     write_text(args.out / "RESULTS.md", render(results))
     print(f"wrote {results_path} and {args.out / 'RESULTS.md'}")

@@ -26,6 +26,19 @@ def test_the_recipe_table_renders():
            "broken": 0.004}
     data = {"minutes": [3.0, 15.0], "screen": {"shipped recipe": row, "EMA 0.9995": row},
             "screen_rank": {"shipped recipe": 1.5, "EMA 0.9995": 1.5},
-            "finals": {"shipped recipe": {**row, "cas": 0.99, "seeds": [{**row, "seed": 0}, {**row, "seed": 1}]}}}
+            "finals": {"shipped recipe": {"seeds": [{**row, "seed": 0, "cas": 0.99}, {**row, "seed": 1, "cas": 0.98}]}}}
     text = "\n".join(_recipe({"recipe": data}))
-    assert "Towards the real floor" in text and "| EMA 0.9995 | 1,000 |" in text and "0.9900" in text
+    assert "Towards the real floor" in text and "| EMA 0.9995 | 1,000 |" in text and "0.9850" in text
+
+
+def test_a_stopped_run_shows_the_seeds_it_measured_and_what_is_left():
+    row = {"steps": 1000, "accuracy": 0.99, "fcd": 0.7, "precision": 0.8, "recall": 0.8, "coverage": 0.86,
+           "broken": 0.004, "cas": 0.99}
+    names = ["shipped recipe", "a", "b", "c", "d"]
+    data = {"minutes": [3.0, 15.0], "screen": {name: row for name in names},
+            "screen_rank": dict(zip(names, [3.0, 1.0, 2.0, 2.5, 4.0], strict=True)),
+            "finals": {"shipped recipe": {**row, "seeds": [{**row, "seed": 0}, {**row, "seed": 1}]},
+                       "a": {"seeds": [{**row, "seed": 0, "fcd": 0.65}]}}}
+    text = "\n".join(_recipe({"recipe": data}))
+    assert "| a (seed 0 only) | 1,000 | 0.9900 | 0.650 |" in text
+    assert "Not finished yet (the section resumes where it stopped): a, b, c." in text
