@@ -1,0 +1,118 @@
+"""The long run (issue: the shipped model at the real floor): the shipped model's own budget (`make pretrained`:
+90,000 steps of the `shipped` preset, seed 0) against levers of that recipe trained from scratch for the same
+training time — the levers a 3-minute screen cannot settle (a bigger D makes fewer steps in a short run).
+
+- baseline: the committed shipped model itself (digitgan/modelfolder/pretrained), copied into the runs folder and
+  evaluated there;
+- a lever's steps are the baseline's scaled by the steps the lever and the baseline made in the `recipe` section's
+  equal-time screens, and the learning-rate schedule (decay start and half-life, in images) scales with them, so the
+  decay comes at the same point of the run;
+- a lever's run resumes exactly: each invocation trains at most --recipe-long-slice-minutes (0: to the end) and a
+  later one continues from the last checkpoint; the row is saved once the run has reached its steps.
+
+Every row: the standard evaluation (10,000 samples) and CAS on 60,000 generated, on evaluation seed 1 (the graded
+seed 0 is kept for the final model)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Context, apply_changes
+from benchmarks.sections.recipe import EVALUATION_SEED, KEYS, LEVERS, PRESET
+from digitgan.config import RunConfig, load_preset
+from digitgan.modelfolder.folder import default_model_dir, read_model_config
+from digitgan.training.checkpoints import list_checkpoints
+from digitgan.training.loop import train
+from digitgan.training.run import prepare_run
+
+BASELINE = "shipped recipe"
+BASE_STEPS = 90_000  # the Makefile's PRETRAINED_STEPS: the committed model's budget
+LONG_LEVERS = ("D twice as wide + dense 256",)
+
+
+def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
+    """The `shipped` preset with lever `name`, seed 0, for the training time of `base_steps` baseline steps, where
+    the lever makes `ratio` times the baseline's steps in equal time: steps (rounded to hundreds) scaled by it, the
+    schedule's image counts (decay start, half-life) by the images the run sees."""
+    base = load_preset(PRESET)
+    config = apply_changes(base, {**LEVERS[name], "seed": 0})
+    steps = int(round(base_steps * ratio, -2))
+    images = (steps * config.train.batch_size) / (base_steps * base.train.batch_size)
+    return apply_changes(config, {"steps": steps, "epochs": 0, "minutes": 0,
+                                  "lr_decay_after": int(round(base.train.lr_decay_after * images)),
+                                  "lr_half_life": int(round(base.train.lr_half_life * images))})
+
+
+def reached(run: Path, steps: int) -> bool:
+    summary = run / "summary.json"
+    return summary.exists() and json.loads(summary.read_text())["step"] >= steps
+
+
+def train_slice(config: RunConfig, run: Path, slice_minutes: float) -> bool:
+    """Train `run` towards config's steps, at most slice_minutes in this call (0: to the end), resuming its last
+    checkpoint when it has one. True once the run has reached its steps."""
+    steps = config.train.steps
+    if reached(run, steps):
+        return True
+    if list_checkpoints(run):
+        plan = prepare_run(resume=run, steps=steps, minutes=slice_minutes or None)
+        train(plan.config, plan.run_dir, resume=plan.resume, quiet=True)
+    else:
+        shutil.rmtree(run, ignore_errors=True)
+        train(apply_changes(config, {"minutes": slice_minutes}), run, quiet=True)
+    return reached(run, steps)
+
+
+def evaluated(run: Path, smoke: bool) -> dict[str, Any]:
+    from digitgan.evaluate.report import evaluate_run
+
+    report = evaluate_run(run, n_per_class=50 if smoke else 1000, seed=EVALUATION_SEED, cas=True,
+                          cas_n=1000 if smoke else 60000, log=lambda _: None)
+    return {key: report["model"].get(key) for key in (*KEYS, "cas")}
+
+
+def run(context: Context) -> None:
+    results = context.results.setdefault("recipe_long", {})
+    runs = context.args.runs / "recipe_long"
+    base_steps = 20 if context.smoke else BASE_STEPS
+    results["base_steps"] = base_steps
+    rows = results.setdefault("rows", {})
+    if BASELINE not in rows:
+        committed = runs / "committed"
+        shutil.rmtree(committed, ignore_errors=True)
+        shutil.copytree(default_model_dir(), committed / "model")
+        _, saved = read_model_config(committed / "model")
+        rows[BASELINE] = {"steps": saved["step"], "images_seen": saved["images_seen"], "train_seconds": None,
+                          **evaluated(committed, context.smoke)}
+        context.save()
+    screen = context.results.get("recipe", {}).get("screen", {})
+    planned = results.setdefault("planned", {})
+    for name in LONG_LEVERS:
+        if name in rows:
+            continue
+        if name not in planned:  # planned once: a later screen does not change a run that is under way
+            if context.smoke:
+                ratio = 1.0  # the smoke checks the code runs; it has no screens
+            elif name in screen and BASELINE in screen:
+                ratio = screen[name]["steps"] / screen[BASELINE]["steps"]
+            else:
+                raise SystemExit(f"recipe_long: {name} has no equal-time screen to scale its steps by; run "
+                                 "`make bench BENCH_ARGS='--only recipe'` first")
+            planned[name] = {"ratio": round(ratio, 4), "steps": equal_time_config(name, ratio, base_steps).train.steps}
+        config = equal_time_config(name, planned[name]["ratio"], base_steps)
+        run_dir = runs / name.replace(" ", "-")
+        slice_minutes = 0.0 if context.smoke else context.args.recipe_long_slice_minutes
+        reached_steps = train_slice(config, run_dir, slice_minutes)
+        summary = json.loads((run_dir / "summary.json").read_text())
+        if not reached_steps:
+            print(f"recipe_long {name}: step {summary['step']:,} of {config.train.steps:,}; run the section again "
+                  "to continue", flush=True)
+            context.save()
+            return
+        rows[name] = {"steps": summary["step"], "images_seen": summary["images_seen"],
+                      "train_seconds": round(summary["total_seconds"], 1), **evaluated(run_dir, context.smoke)}
+        print(f"recipe_long {name}: {rows[name]}", flush=True)
+        context.save()

@@ -1,0 +1,43 @@
+"""The long run (bench section "recipe_long"): a lever's budget at equal training time, a run that resumes across
+invocations, and its table."""
+
+import json
+
+from benchmarks.common import apply_changes
+from benchmarks.report import _recipe_long
+from benchmarks.sections.recipe_long import LONG_LEVERS, equal_time_config, train_slice
+from digitgan.config import load_preset
+from digitgan.models import check_buildable
+
+
+def test_a_slower_lever_gets_fewer_steps_and_a_schedule_scaled_with_them():
+    base = load_preset("shipped").train
+    config = equal_time_config(LONG_LEVERS[0], 0.5, 90_000)
+    check_buildable(config.model)
+    assert config.train.steps == 45_000 and config.train.seed == 0
+    assert config.train.lr_decay_after == base.lr_decay_after // 2
+    assert config.train.lr_half_life == base.lr_half_life // 2
+    assert config.model.d_dense == [256]
+
+
+def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
+    cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
+    config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
+    run = tmp_path / "run"
+    assert train_slice(config, run, 0.0)
+    longer = apply_changes(config, {"steps": 5})
+    assert train_slice(longer, run, 0.0)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["step"] == 5 and summary["steps_this_run"] == 2, "the second call resumed, not restarted"
+    assert train_slice(longer, run, 0.0)  # reached: nothing trained again
+    assert json.loads((run / "summary.json").read_text()) == summary
+
+
+def test_the_long_run_table_renders_rows_and_what_is_still_training():
+    row = {"steps": 90_000, "train_seconds": None, "accuracy": 0.998, "fcd": 0.69, "precision": 0.77,
+           "recall": 0.80, "coverage": 0.86, "broken": 0.004, "cas": 0.99}
+    data = {"base_steps": 90_000, "rows": {"shipped recipe": row},
+            "planned": {"D twice as wide + dense 256": {"steps": 56_400, "ratio": 0.627}}}
+    text = "\n".join(_recipe_long({"recipe_long": data}))
+    assert "| shipped recipe | 90,000 | — | 0.9980 | 0.690 |" in text
+    assert "D twice as wide + dense 256 (56,400 steps)" in text
