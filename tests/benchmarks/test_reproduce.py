@@ -8,9 +8,21 @@ import pytest
 from benchmarks.reproduce import BUDGETS, DREAMS, main
 from benchmarks.reproductions_report import render
 
+_SMALL_REAL_SIDES: dict = {}  # shared by this file's tests, apart from the full real side other tests use
+
+
+@pytest.fixture
+def small_real_floor(monkeypatch):
+    """The evaluation's real side from 1,000 real training images instead of 10,000, in a cache of this file's own
+    (the other tests keep theirs): these tests check the machinery, and the full real side costs about 20 s."""
+    import digitgan.evaluate.report as report
+
+    monkeypatch.setattr(report, "FLOOR_SIZE", 1000)
+    monkeypatch.setattr(report, "_REAL_SIDES", _SMALL_REAL_SIDES)
+
 
 @pytest.mark.slow
-def test_reproduce_smoke_and_resume(tmp_path):
+def test_reproduce_smoke_and_resume(tmp_path, small_real_floor):
     args = ["--smoke", "--only", "fast", "vae", "dream", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path),
             "--threads", "1"]
     assert main(args) == 0
@@ -69,7 +81,7 @@ def test_report_has_a_row_for_every_way_of_drawing(tmp_path):
 
 
 @pytest.mark.slow
-def test_equal_time_rows_train_minutes_and_render(tmp_path):
+def test_equal_time_rows_train_minutes_and_render(tmp_path, small_real_floor):
     args = ["--smoke", "--only", "fast", "--equal-minutes", "0.01", "--runs", str(tmp_path / "runs"), "--out",
             str(tmp_path), "--threads", "1"]
     assert main(args) == 0
