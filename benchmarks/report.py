@@ -462,7 +462,7 @@ def _recipe_long(results: dict) -> list[str]:
     def cells(row: dict) -> str:
         return " | ".join(_fmt(None if row.get(key) is None else format(row[key], fmt)) for key, fmt in keys)
 
-    lines = ["", "### The long run: levers at the shipped model's full budget", "",
+    lines = ["", "## The long run: levers at the shipped model's full budget", "",
              f"The committed shipped model ({data['base_steps']:,} steps of `shipped`, seed 0) beside levers of its "
              "recipe trained from scratch for the same training time: a lever's steps are the baseline's scaled by "
              "the steps both made in the equal-time screens above, and the learning-rate schedule scales with them. "

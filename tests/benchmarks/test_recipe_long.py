@@ -4,7 +4,7 @@ invocations, and its table."""
 import json
 
 from benchmarks.common import apply_changes
-from benchmarks.report import _recipe_long
+from benchmarks.report import render
 from benchmarks.sections.recipe_long import LONG_LEVERS, equal_time_config, train_slice
 from digitgan.config import load_preset
 from digitgan.models import check_buildable
@@ -38,6 +38,9 @@ def test_the_long_run_table_renders_rows_and_what_is_still_training():
            "recall": 0.80, "coverage": 0.86, "broken": 0.004, "cas": 0.99}
     data = {"base_steps": 90_000, "rows": {"shipped recipe": row},
             "planned": {"D twice as wide + dense 256": {"steps": 56_400, "ratio": 0.627}}}
-    text = "\n".join(_recipe_long({"recipe_long": data}))
+    machine = {"cpu": "cpu", "threads": 2, "cores": 2, "torch": "2", "python": "3", "date": "d",
+               "matmul_peak_gflops": 1}
+    text = render({"machine": machine, "recipe_long": data})  # the whole file, as `make bench` writes it
+    assert "## The long run" in text
     assert "| shipped recipe | 90,000 | — | 0.9980 | 0.690 |" in text
     assert "D twice as wide + dense 256 (56,400 steps)" in text
