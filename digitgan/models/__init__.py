@@ -104,11 +104,21 @@ def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 def check_buildable(config: ModelConfig) -> None:
-    """Build G and D shapes-only (no memory) and run one sample through: UserError if they do not fit together,
-    G does not draw (N, 1, 28, 28), or a network exceeds MAX_PARAMETERS."""
+    """Build G and D and run one sample through: UserError if a network exceeds MAX_PARAMETERS (counted on shapes
+    alone, before any memory is taken), they do not fit together, or G does not draw (N, 1, 28, 28)."""
     try:
-        with torch.device("meta"):
+        with torch.device("meta"):  # shapes only: no memory, no initialisation, no draw from the random generator
             generator, partner = Generator(config), build_partner(config)
+        for name, network in (("generator", generator), (kind_of(config.kind).partner, partner)):
+            count = sum(p.numel() for p in network.parameters())
+            if count > MAX_PARAMETERS:
+                raise UserError(f"the {name} would have {count:,} parameters, more than {MAX_PARAMETERS:,}; "
+                                "choose smaller widths")
+        # The sample runs on the CPU in uninitialised memory (only shapes matter): a forward pass on the meta device
+        # would load torch's compiler stack, seconds of every process that trains or loads a model.
+        # Eval mode: dropout would draw from the random generator a run is about to seed.
+        generator, partner = generator.to_empty(device="cpu").eval(), partner.to_empty(device="cpu").eval()
+        with torch.no_grad():
             z, label_vector = torch.zeros(2, config.z_dim), torch.zeros(2, config.num_classes)
             images = generator(z, label_vector)
             if tuple(images.shape[1:]) != (1, 28, 28):
@@ -120,11 +130,6 @@ def check_buildable(config: ModelConfig) -> None:
     except (RuntimeError, ValueError) as error:
         first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise UserError(f"this model does not build: {first}") from None
-    for name, network in (("generator", generator), (kind_of(config.kind).partner, partner)):
-        count = sum(p.numel() for p in network.parameters())
-        if count > MAX_PARAMETERS:
-            raise UserError(f"the {name} would have {count:,} parameters, more than {MAX_PARAMETERS:,}; "
-                            "choose smaller widths")
 
 
 def load_weights(module: torch.nn.Module, state_dict: dict[str, torch.Tensor], what: str, source: Path) -> None:

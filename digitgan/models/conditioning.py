@@ -24,7 +24,8 @@ class HadamardConditioning(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.embedding = nn.Parameter(torch.empty(config.num_classes, config.z_dim))
-        nn.init.xavier_normal_(self.embedding)  # Keras: glorot_normal
+        if not self.embedding.is_meta:  # a shapes-only build (models.check_buildable) has no values to draw
+            nn.init.xavier_normal_(self.embedding)  # Keras: glorot_normal
         self.out_dim = config.z_dim
 
     def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
@@ -37,7 +38,9 @@ class ConcatConditioning(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         width = config.g_embed_dim or config.num_classes
-        self.embedding = nn.Parameter(torch.randn(config.num_classes, width)) if config.g_embed_dim else None
+        self.embedding = nn.Parameter(torch.empty(config.num_classes, width)) if config.g_embed_dim else None
+        if self.embedding is not None and not self.embedding.is_meta:  # as above: a shapes-only build draws nothing
+            nn.init.normal_(self.embedding)
         self.out_dim = config.z_dim + width
 
     def forward(self, z: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:

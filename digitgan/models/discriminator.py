@@ -19,6 +19,23 @@ D_POOLS = {"flatten": nn.Identity, "gap": lambda: nn.AdaptiveAvgPool2d(1)}
 D_NORMS = {"none": lambda channels: None, "batch": nn.BatchNorm2d}
 
 
+def feature_width(config: ModelConfig) -> int:
+    """The width of FeatureStack.features' output for (N, 1, 28, 28) images, from the stages' arithmetic (a conv of
+    kernel k, stride s, padding (k - 1) // 2 maps size n to (n + 2 * padding - k) // s + 1) rather than a probe
+    forward pass, which on the meta device (models.check_buildable) would load torch's compiler stack.
+    ValueError when a stage's kernel is larger than its padded input."""
+    if config.d_body != "conv":
+        return 28 * 28
+    size, channels = 28, 1
+    for index, (out_channels, kernel, stride) in enumerate(config.d_stages):
+        padded = size + 2 * ((kernel - 1) // 2)
+        if padded < kernel:
+            raise ValueError(f"d_stages[{index}]: kernel {kernel} is larger than its {size}x{size} input "
+                             f"({padded}x{padded} padded)")
+        size, channels = (padded - kernel) // stride + 1, out_channels
+    return channels if config.d_pool == "gap" else channels * size * size
+
+
 class FeatureStack(nn.Module):
     """What D and the autoencoders' encoder share: images (N,1,28,28) in [-1,1] and label vectors (N,C) -> features
     (N, self.width): conv stages (or the flat image), [the label concatenated], dense layers."""
@@ -42,8 +59,7 @@ class FeatureStack(nn.Module):
         layers.append(D_POOLS[config.d_pool]() if config.d_body == "conv" else nn.Identity())
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
-        with torch.no_grad():
-            width = self.features(torch.zeros(1, 1, 28, 28)).shape[1]
+        width = feature_width(config)
         if self.cond.inject:
             width += config.num_classes
         dense: list[nn.Module] = []

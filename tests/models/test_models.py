@@ -1,20 +1,26 @@
 """Every registered model/conditioning/loss combination builds, keeps shapes and ranges, and trains."""
 
 import itertools
+import re
+import subprocess
+import sys
 
 import pytest
 import torch
 
 from digitgan.config import ModelConfig, RunConfig, TrainConfig, load_preset, preset_names
+from digitgan.errors import UserError
 from digitgan.models import (
     D_CONDITIONING,
     G_BODIES,
     G_CONDITIONING,
     build_generator,
     build_partner,
+    check_buildable,
     one_hot,
     sample_noise,
 )
+from digitgan.models.discriminator import feature_width
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.state import build_state
 from digitgan.training.step import train_step
@@ -156,3 +162,49 @@ def test_paused_side_keeps_its_weights():
     step(state, config, images, labels)
     assert all(torch.equal(a, b) for a, b in zip(d_before, state.partner.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(g_before, state.generator.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_check_buildable_passes_every_preset_and_leaves_the_random_stream_alone(name):
+    state = torch.random.get_rng_state()
+    check_buildable(load_preset(name).model)
+    assert torch.equal(torch.random.get_rng_state(), state), "a check must not move the seeds a run draws from"
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(g_stages=[[8, 4, 2]]), "draws (1, 14, 14) images"),
+    (dict(d_stages=[[4, 4, 2], [8, 4, 2], [8, 4, 2], [8, 4, 2], [8, 4, 2]]), "does not build"),
+    (dict(g_body="mlp", g_dense=[16384, 16384]), "parameters, more than"),
+])
+def test_check_buildable_says_what_does_not_fit(changes, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        check_buildable(small_model(**changes))
+
+
+def test_check_buildable_takes_no_memory_for_a_model_it_refuses_and_loads_no_compiler():
+    """The parameter count comes from shapes alone; the one-sample check runs on the CPU, not the meta device, whose
+    kernels would import torch's compiler stack (seconds of every process that trains or loads a model)."""
+    code = ("import sys, resource\n"
+            "from digitgan.config import ModelConfig\n"
+            "from digitgan.models import check_buildable\n"
+            "from digitgan.errors import UserError\n"
+            "check_buildable(ModelConfig())\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "try:\n"
+            "    check_buildable(ModelConfig(g_body='mlp', g_dense=[16384, 16384]))\n"
+            "except UserError:\n"
+            "    pass\n"
+            "grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before\n"
+            "print(grown < 100_000, 'torch._dynamo' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "False"], result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("d_stages", [[[4, 4, 2], [8, 4, 2]], [[4, 3, 1]], [[4, 5, 2], [8, 3, 2], [8, 2, 2]],
+                                      [[4, 9, 2], [8, 4, 1]], [[4, 1, 1], [8, 6, 2], [8, 7, 2]]])
+@pytest.mark.parametrize("d_pool", ["flatten", "gap"])
+def test_feature_width_is_the_width_the_stages_give(d_stages, d_pool):
+    config = small_model(d_stages=d_stages, d_pool=d_pool)
+    features = build_partner(config).features(torch.zeros(2, 1, 28, 28))
+    assert features.shape == (2, feature_width(config))
+    assert feature_width(small_model(d_body="mlp")) == 784
