@@ -25,9 +25,9 @@ BIN_DIR = Path(sys.executable).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first (in their files' order otherwise): the two workers of `make test` then take the long
-    ones while there are many short ones left to even out their finish, instead of one worker ending on a minute-long
-    test while the other waits."""
+    """The slow tests first (in their files' order otherwise): the two workers of `make test`, dealt one test at a
+    time (--maxschedchunk 1, see the Makefile), then share the long ones while there are many short ones left to even
+    out their finish, instead of one worker ending on a minute-long test while the other waits."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
@@ -154,6 +154,16 @@ def tiny_config(preset: str = "fast", **train_changes):
     for key, value in train_changes.items():
         setattr(config.train, key, value)
     return RunConfig.from_dict(config.to_dict())  # checked, as every config reaching the trainer is
+
+
+@pytest.fixture
+def small_real_floor(monkeypatch):
+    """Evaluations judge against a real floor of 1,000 real training images instead of 10,000: for the tests that
+    check the evaluation's machinery, not its figures. Its real side is computed once per machine, like the full one
+    (evaluate.stored), and kept apart from it (the floor's size is part of its key)."""
+    import digitgan.evaluate.report as report
+
+    monkeypatch.setattr(report, "FLOOR_SIZE", 1000)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Where fetched data sets live: $DIGITGAN_CACHE, else $XDG_CACHE_HOME/digitgan, else ~/.cache/digitgan."""
+"""Where fetched data sets (and results computed from them: evaluate.stored) live: $DIGITGAN_CACHE, else
+$XDG_CACHE_HOME/digitgan, else ~/.cache/digitgan."""
 
 from __future__ import annotations
 

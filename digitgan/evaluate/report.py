@@ -8,8 +8,8 @@ against the real test set; for CAS, the shipped classifier's own test accuracy (
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from digitgan.evaluate.metrics import (
     nearest_distances,
     precision_recall_density_coverage,
 )
+from digitgan.evaluate.stored import digest, stored
 from digitgan.files import pyplot, save_figure, save_png, write_json, write_text
 from digitgan.images import make_grid
 from digitgan.modelfolder.card import write_model_card
@@ -59,6 +60,18 @@ class RealReference:
     outlier_threshold: float
     ink_range: tuple[float, float]  # the reference images' (0.1th, 99.9th) percentile of ink share
     test_radii: tuple[np.ndarray, np.ndarray]  # the test features' k-NN radii for precision/recall and density/coverage
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fields as named arrays (to keep on disk; `from_arrays` reads them back)."""
+        return {"test_features": self.test_features, "reference_features": self.reference_features,
+                "outlier_threshold": np.float64(self.outlier_threshold), "ink_range": np.array(self.ink_range),
+                "test_radii_pr": self.test_radii[0], "test_radii_dc": self.test_radii[1]}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> RealReference:
+        low, high = arrays["ink_range"].tolist()
+        return cls(arrays["test_features"], arrays["reference_features"], float(arrays["outlier_threshold"]),
+                   (low, high), (arrays["test_radii_pr"], arrays["test_radii_dc"]))
 
 
 def real_reference(classifier: torch.nn.Module, test_images: np.ndarray, reference_images: np.ndarray) -> RealReference:
@@ -164,30 +177,38 @@ class RealSide:
     floor_scores: dict[str, Any]    # the real floor: FLOOR_SIZE real training images scored like a sample set
 
 
-_REAL_SIDES: dict[tuple[str, int, int, str], RealSide] = {}
+_REAL_SIDES: dict[tuple[str, int, int, int, str], RealSide] = {}
 
 
 def real_side(dataset: str, num_classes: int, seed: int) -> RealSide:
-    """The real side of an evaluation of `dataset` with `seed`, computed once per process for the same data (keyed
-    by the training images' and test labels' digest, so a changed file is computed afresh)."""
+    """The real side of an evaluation of `dataset` with `seed`: kept per process and on disk (evaluate.stored), each
+    keyed by the data's bytes (a changed file is computed afresh), the classifier's weights and this code."""
     train, test = load_dataset(dataset, "train"), load_dataset(dataset, "test")
-    digest = hashlib.blake2b(train.images.tobytes(), digest_size=16)
-    digest.update(test.images.tobytes())
-    key = (dataset, num_classes, seed, digest.hexdigest())
+    data = digest(train.images, train.labels, test.images, test.labels)
+    key = (dataset, num_classes, seed, FLOOR_SIZE, data)
     if key not in _REAL_SIDES:
         classifier, card = load_reference(reference_name(dataset))
-        floor_index = np.sort(np.random.default_rng(seed).choice(len(train), min(FLOOR_SIZE, len(train)),
-                                                                 replace=False))
-        # The broken share's reference: other real training images than the floor's, so the floor is judged fairly.
-        others = np.setdiff1d(np.arange(len(train)), floor_index)
-        reference_rng = np.random.default_rng(seed + seeds.BROKEN_REFERENCE)
-        reference_index = np.sort(reference_rng.choice(others, min(FLOOR_SIZE, len(others)), replace=False))
-        reference = real_reference(classifier, test.images, train.images[reference_index])
-        floor_scores, _ = score_images(train.images[floor_index], train.labels[floor_index], classifier, reference,
-                                       num_classes, seed)
+        code = [seeds, *(sys.modules[function.__module__] for function in (real_side, fcd, predict))]
+        arrays = stored("real-side", digest(data, num_classes, seed, FLOOR_SIZE, OUTLIER_QUANTILE, classifier, *code),
+                        lambda: _real_side_arrays(classifier, train, test, num_classes, seed))
         _REAL_SIDES.clear()  # one data set at a time: the features of another would only hold memory
-        _REAL_SIDES[key] = RealSide(classifier, card, test, reference, floor_scores)
+        _REAL_SIDES[key] = RealSide(classifier, card, test, RealReference.from_arrays(arrays),
+                                    json.loads(str(arrays["floor_scores"])))
     return _REAL_SIDES[key]
+
+
+def _real_side_arrays(classifier: torch.nn.Module, train: Any, test: Any, num_classes: int,
+                      seed: int) -> dict[str, np.ndarray]:
+    """The real side computed, as arrays to keep: the RealReference's fields and the floor's scores (as JSON)."""
+    floor_index = np.sort(np.random.default_rng(seed).choice(len(train), min(FLOOR_SIZE, len(train)), replace=False))
+    # The broken share's reference: other real training images than the floor's, so the floor is judged fairly.
+    others = np.setdiff1d(np.arange(len(train)), floor_index)
+    reference_rng = np.random.default_rng(seed + seeds.BROKEN_REFERENCE)
+    reference_index = np.sort(reference_rng.choice(others, min(FLOOR_SIZE, len(others)), replace=False))
+    reference = real_reference(classifier, test.images, train.images[reference_index])
+    floor_scores, _ = score_images(train.images[floor_index], train.labels[floor_index], classifier, reference,
+                                   num_classes, seed)
+    return {**reference.arrays(), "floor_scores": np.array(json.dumps(floor_scores))}
 
 
 def evaluate_images(images: np.ndarray, requested: np.ndarray | None, dataset: str, num_classes: int, out: Path,

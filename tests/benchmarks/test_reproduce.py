@@ -8,18 +8,6 @@ import pytest
 from benchmarks.reproduce import BUDGETS, DREAMS, main
 from benchmarks.reproductions_report import render
 
-_SMALL_REAL_SIDES: dict = {}  # shared by this file's tests, apart from the full real side other tests use
-
-
-@pytest.fixture
-def small_real_floor(monkeypatch):
-    """The evaluation's real side from 1,000 real training images instead of 10,000, in a cache of this file's own
-    (the other tests keep theirs): these tests check the machinery, and the full real side costs about 20 s."""
-    import digitgan.evaluate.report as report
-
-    monkeypatch.setattr(report, "FLOOR_SIZE", 1000)
-    monkeypatch.setattr(report, "_REAL_SIDES", _SMALL_REAL_SIDES)
-
 
 @pytest.mark.slow
 def test_reproduce_smoke_and_resume(tmp_path, small_real_floor):

@@ -9,7 +9,7 @@ import torch
 from digitgan.classifiers.reference import Recipe, load_reference, predict, weights_dir
 from digitgan.data import FASHION_DIR, has_idx_files, load_dataset
 from digitgan.errors import UserError
-from digitgan.evaluate.report import accuracy_of_recipe, evaluate_run, real_reference, score_images
+from digitgan.evaluate.report import accuracy_of_recipe, evaluate_run, real_reference, real_side, score_images
 from digitgan.training import train
 from tests.conftest import run_cli, tiny_config
 
@@ -47,16 +47,17 @@ def test_shipped_fashion_classifier_meets_target():
 
 
 @pytest.mark.slow
-def test_real_digits_asked_for_their_class_score_as_the_classifier(reference, mnist_test):
-    model, _ = reference
-    real = real_reference(model, mnist_test.images, load_dataset("mnist", "train").images[:5000])
-    scores, _ = score_images(mnist_test.images[:2000], mnist_test.labels[:2000], model, real, 10, seed=0)
+def test_real_digits_asked_for_their_class_score_as_the_classifier(small_real_floor):
+    side = real_side("mnist", 10, seed=0)  # what evaluations judge against (computed once per machine)
+    digits = load_dataset("mnist", "train")
+    images, labels = digits.images[-2000:], digits.labels[-2000:]
+    scores, _ = score_images(images, labels, side.classifier, side.reference, 10, seed=0)
     assert scores["accuracy"] > 0.99
     # FCD at n=2000 carries a small-sample bias of about 2 (the 10k floor is ~0.3)
     assert scores["fcd"] < 5.0 and scores["precision"] > 0.7 and scores["recall"] > 0.7
     assert scores["classifier_score"] > 9.0
-    shuffled = np.random.default_rng(0).permutation(mnist_test.labels[:2000])
-    assert score_images(mnist_test.images[:2000], shuffled, model, real, 10, seed=0, full=False)[0][
+    shuffled = np.random.default_rng(0).permutation(labels)
+    assert score_images(images, shuffled, side.classifier, side.reference, 10, seed=0, full=False)[0][
         "accuracy"] < 0.2
 
 
@@ -72,7 +73,7 @@ def test_cas_behaves_on_a_small_real_subset(mnist_test):
     assert real > 0.9 and noise < 0.3
 
 
-def test_report_of_a_tiny_run_has_every_field(tmp_path):
+def test_report_of_a_tiny_run_has_every_field(tmp_path, small_real_floor):
     config = tiny_config(dataset="mnist", steps=3)
     torch.set_num_threads(2)
     train(config, tmp_path / "run", quiet=True)
@@ -81,7 +82,7 @@ def test_report_of_a_tiny_run_has_every_field(tmp_path):
                 "coverage", "classifier_score", "intra_class_diversity", "predicted_class_histogram", "broken",
                 "broken_low_confidence", "broken_outlier"):
         assert key in report["model"] and key in report["real_floor"], key
-    assert report["model"]["n"] == 200 and report["real_floor"]["n"] == 10000
+    assert report["model"]["n"] == 200 and report["real_floor"]["n"] == 1000
     assert report["real_floor"]["accuracy"] > 0.99 and report["model"]["fcd"] > report["real_floor"]["fcd"]
     for name in ("report.json", "report.md", "confusion.png", "worst.png"):
         assert (tmp_path / "run" / "eval" / name).exists()
@@ -93,7 +94,7 @@ def test_report_of_a_tiny_run_has_every_field(tmp_path):
     assert json.loads((tmp_path / "run" / "eval" / "report.json").read_text())["n_per_class"] == 20
 
 
-def test_unconditional_run_gets_unconditional_metrics(tmp_path):
+def test_unconditional_run_gets_unconditional_metrics(tmp_path, small_real_floor):
     config = tiny_config("simple-gan", dataset="mnist", steps=2)
     train(config, tmp_path / "run", quiet=True)
     report = evaluate_run(tmp_path / "run", n_per_class=20)
