@@ -43,10 +43,12 @@ data: setup fashion-data
 	$(BIN)/digitgan data fetch mnist
 
 # Two test processes (pytest-xdist): most tests run one thread each, so two keep both cores of a laptop busy.
+# Tests are dealt one at a time as a worker frees up (--maxschedchunk 1): xdist's default hands each worker a
+# block of consecutive tests first, and the slow tests, which come first (tests/conftest.py), would all land on one.
 TEST_WORKERS ?= 2
 test: setup data browser
 	$(BIN)/python -m ruff check digitgan tests benchmarks
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxschedchunk 1
 
 # Trains the default preset for MINUTES on this machine (continuing the previous demo run if there is one),
 # then draws samples. Outputs: $(DEMO)/.
