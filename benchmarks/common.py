@@ -3,7 +3,9 @@ state set up as `digitgan train` sets it up (or with one lever changed), stepped
 
 from __future__ import annotations
 
+import json
 import platform
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -13,9 +15,11 @@ from typing import Any
 
 import torch
 
-from digitgan.config import RunConfig, load_preset, with_settings
+from digitgan.config import RunConfig, load_preset, with_settings, with_train
 from digitgan.data import load_dataset
 from digitgan.models.thin_conv import ThinConv2d
+from digitgan.training import prepare_run, train
+from digitgan.training.checkpoints import list_checkpoints
 from digitgan.training.objective import objective_for
 from digitgan.training.state import TrainState, build_state, start_state
 from digitgan.training.step import train_step
@@ -146,3 +150,27 @@ def burst_rate(state: TrainState, config: RunConfig, images: torch.Tensor, label
     for _ in range(steps):
         step(state, config, images, labels)
     return (state.images_seen - seen) / (time.perf_counter() - start)
+
+
+def reached(run: Path, steps: int) -> bool:
+    """Whether `run` has trained `steps` steps (its summary.json says so)."""
+    summary = run / "summary.json"
+    return summary.exists() and json.loads(summary.read_text())["step"] >= steps
+
+
+def train_towards(config: RunConfig, run: Path, minutes: float = 0.0, device: str = "cpu") -> bool:
+    """Train `run` towards config's steps, at most `minutes` of training in this call (0: to the end), so that a long
+    run spreads over invocations: nothing once reached; a run with a checkpoint resumes it exactly (its own saved
+    model and seed, `config`'s steps and periodic settings); otherwise a fresh run of `config` (a folder left without
+    a checkpoint is cleared). True once the run has reached its steps."""
+    steps = config.train.steps
+    if reached(run, steps):
+        return True
+    if list_checkpoints(run):
+        plan = prepare_run(resume=run, steps=steps, minutes=minutes or None)
+        periodic = {key: getattr(config.train, key) for key in ("eval_every", "checkpoint_every", "keep_checkpoints")}
+        train(with_train(plan.config, **periodic, minutes=minutes), run, resume=plan.resume, quiet=True, device=device)
+    else:
+        shutil.rmtree(run, ignore_errors=True)
+        train(with_train(config, minutes=minutes), run, quiet=True, device=device)
+    return reached(run, steps)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.common import HERE
+from benchmarks.common import HERE, reached, train_towards
 from benchmarks.reproductions_report import render
 from digitgan.config import load_preset, with_train
 from digitgan.data import load_dataset
@@ -34,8 +34,7 @@ from digitgan.errors import UserError
 from digitgan.files import pyplot, save_figure, write_json, write_text
 from digitgan.images import from_uint8
 from digitgan.runtime import set_threads
-from digitgan.training import prepare_run, train
-from digitgan.training.checkpoints import list_checkpoints
+from digitgan.training import train
 from digitgan.training.history import read_history
 
 
@@ -95,11 +94,6 @@ def budget_images(budget: Budget, device: str, smoke: bool) -> tuple[int, str]:
     return budget.images, "ours"
 
 
-def _reached(run: Path, steps: int) -> bool:
-    summary = run / "summary.json"
-    return summary.exists() and json.loads(summary.read_text())["step"] >= steps
-
-
 def train_to_budget(preset: str, budget: Budget, runs: Path, seed: int, smoke: bool, device: str = "cpu",
                     slice_minutes: float = 0.0) -> tuple[Path, bool]:
     """Train runs/.../PRESET to its budget: skip when reached, resume when a checkpoint exists. slice_minutes > 0
@@ -110,19 +104,12 @@ def train_to_budget(preset: str, budget: Budget, runs: Path, seed: int, smoke: b
     # On a GPU the source budgets are long: about ten light evaluations per run, not one per CPU interval.
     eval_images = 1_000 if smoke else budget.eval_every if device == "cpu" else max(budget.eval_every, images // 10)
     steps, every = steps_for(config, images), steps_for(config, eval_images)
-    if _reached(run, steps):
-        return run, True
-    resume = run if list_checkpoints(run) else None
-    if resume is None and run.exists():
-        shutil.rmtree(run)
-    plan = prepare_run(preset=preset, resume=resume, out=None if resume else run, seed=None if resume else seed,
-                       steps=steps)
     # A slice checkpoints often, so that a run stopped by the device's time limit loses little.
-    config = with_train(plan.config, eval_every=every, checkpoint_every=max(every // (5 if slice_minutes else 1), 1),
-                        keep_checkpoints=2, minutes=slice_minutes)
-    print(f"reproduce {preset} ({device}): training to {steps} steps ({images:,} images)", flush=True)
-    train(config, plan.run_dir, resume=plan.resume, quiet=True, device=device)
-    return run, _reached(run, steps)
+    config = with_train(config, seed=seed, steps=steps, epochs=0.0, minutes=0.0, eval_every=every,
+                        checkpoint_every=max(every // (5 if slice_minutes else 1), 1), keep_checkpoints=2)
+    if not reached(run, steps):
+        print(f"reproduce {preset} ({device}): training to {steps} steps ({images:,} images)", flush=True)
+    return run, train_towards(config, run, slice_minutes, device)
 
 
 def equal_time_row(preset: str, minutes: float, runs: Path, seed: int, smoke: bool,

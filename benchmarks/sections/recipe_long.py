@@ -20,13 +20,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Context, apply_changes
+from benchmarks.common import Context, apply_changes, train_towards
 from benchmarks.sections.recipe import EVALUATION_SEED, KEYS, LEVERS, PRESET
 from digitgan.config import RunConfig, load_preset
 from digitgan.modelfolder.folder import default_model_dir, read_model_config
-from digitgan.training.checkpoints import list_checkpoints
-from digitgan.training.loop import train
-from digitgan.training.run import prepare_run
 
 BASELINE = "shipped recipe"
 BASE_STEPS = 90_000  # the Makefile's PRETRAINED_STEPS: the committed model's budget
@@ -44,26 +41,6 @@ def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
     return apply_changes(config, {"steps": steps, "epochs": 0, "minutes": 0,
                                   "lr_decay_after": int(round(base.train.lr_decay_after * images)),
                                   "lr_half_life": int(round(base.train.lr_half_life * images))})
-
-
-def reached(run: Path, steps: int) -> bool:
-    summary = run / "summary.json"
-    return summary.exists() and json.loads(summary.read_text())["step"] >= steps
-
-
-def train_slice(config: RunConfig, run: Path, slice_minutes: float) -> bool:
-    """Train `run` towards config's steps, at most slice_minutes in this call (0: to the end), resuming its last
-    checkpoint when it has one. True once the run has reached its steps."""
-    steps = config.train.steps
-    if reached(run, steps):
-        return True
-    if list_checkpoints(run):
-        plan = prepare_run(resume=run, steps=steps, minutes=slice_minutes or None)
-        train(plan.config, plan.run_dir, resume=plan.resume, quiet=True)
-    else:
-        shutil.rmtree(run, ignore_errors=True)
-        train(apply_changes(config, {"minutes": slice_minutes}), run, quiet=True)
-    return reached(run, steps)
 
 
 def evaluated(run: Path, smoke: bool) -> dict[str, Any]:
@@ -105,7 +82,7 @@ def run(context: Context) -> None:
         config = equal_time_config(name, planned[name]["ratio"], base_steps)
         run_dir = runs / name.replace(" ", "-")
         slice_minutes = 0.0 if context.smoke else context.args.recipe_long_slice_minutes
-        reached_steps = train_slice(config, run_dir, slice_minutes)
+        reached_steps = train_towards(config, run_dir, slice_minutes)
         summary = json.loads((run_dir / "summary.json").read_text())
         if not reached_steps:
             print(f"recipe_long {name}: step {summary['step']:,} of {config.train.steps:,}; run the section again "

@@ -3,9 +3,9 @@ invocations, and its table."""
 
 import json
 
-from benchmarks.common import apply_changes
+from benchmarks.common import apply_changes, train_towards
 from benchmarks.report import render
-from benchmarks.sections.recipe_long import LONG_LEVERS, equal_time_config, train_slice
+from benchmarks.sections.recipe_long import LONG_LEVERS, equal_time_config
 from digitgan.config import load_preset
 from digitgan.models import check_buildable
 
@@ -24,12 +24,12 @@ def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
     run = tmp_path / "run"
-    assert train_slice(config, run, 0.0)
+    assert train_towards(config, run, 0.0)
     longer = apply_changes(config, {"steps": 5})
-    assert train_slice(longer, run, 0.0)
+    assert train_towards(longer, run, 0.0)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["step"] == 5 and summary["steps_this_run"] == 2, "the second call resumed, not restarted"
-    assert train_slice(longer, run, 0.0)  # reached: nothing trained again
+    assert train_towards(longer, run, 0.0)  # reached: nothing trained again
     assert json.loads((run / "summary.json").read_text()) == summary
 
 
