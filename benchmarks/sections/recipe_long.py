@@ -27,7 +27,7 @@ from digitgan.modelfolder.folder import default_model_dir, read_model_config
 
 BASELINE = "shipped recipe"
 BASE_STEPS = 90_000  # the Makefile's PRETRAINED_STEPS: the committed model's budget
-LONG_LEVERS = ("D twice as wide + dense 256",)
+LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4")
 
 
 def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
