@@ -49,10 +49,10 @@ def launch_env(environ: MutableMapping[str, str] | None = None) -> tuple[int, in
 LAUNCHER_ERRORS = "DIGITGAN_LAUNCHER_ERRORS"
 
 
-def say_user_error(line: str, environ: MutableMapping[str, str] | None = None) -> None:
-    """Say a user error's one line on stderr once per launch: handed to the `--nproc` launcher where there is one
-    (written before the rank exits, so the launcher finds it when it sees the exit), else said by rank 0 (torchrun,
-    or no launcher at all)."""
+def say_stop_line(line: str, environ: MutableMapping[str, str] | None = None) -> None:
+    """Say the one line of a run that stops (a user error, a divergence) on stderr once per launch, not once per
+    rank: handed to the `--nproc` launcher where there is one (written before the rank exits, so the launcher finds it
+    when it sees the exit), else said by rank 0 (torchrun, or no launcher at all)."""
     environ = os.environ if environ is None else environ
     folder = environ.get(LAUNCHER_ERRORS)
     _, rank, _ = launch_env(environ)
@@ -66,7 +66,7 @@ def say_user_error(line: str, environ: MutableMapping[str, str] | None = None) -
 
 
 def rank_error_line(folder: str, rank: int) -> str | None:
-    """The line rank `rank` left with say_user_error in `folder`; None when it left none."""
+    """The line rank `rank` left with say_stop_line in `folder`; None when it left none."""
     try:
         with open(os.path.join(folder, f"rank{rank}"), encoding="utf-8") as handle:
             return handle.read()

@@ -87,11 +87,11 @@ def test_a_digitgan_process_has_the_defaults_and_the_users_setting_wins(user, ex
 
 def test_a_user_error_is_handed_to_the_launcher_or_said_by_rank_0(tmp_path, capsys):
     launched = {"RANK": "1", "WORLD_SIZE": "2", runtime.LAUNCHER_ERRORS: str(tmp_path)}
-    runtime.say_user_error("digitgan: error: x", launched)
+    runtime.say_stop_line("digitgan: error: x", launched)
     assert runtime.rank_error_line(str(tmp_path), 1) == "digitgan: error: x"
     assert runtime.rank_error_line(str(tmp_path), 0) is None
     assert capsys.readouterr().err == ""
-    runtime.say_user_error("digitgan: error: y", {"RANK": "1", "WORLD_SIZE": "2"})  # torchrun: rank 0 speaks for all
+    runtime.say_stop_line("digitgan: error: y", {"RANK": "1", "WORLD_SIZE": "2"})  # torchrun: rank 0 speaks for all
     assert capsys.readouterr().err == ""
-    runtime.say_user_error("digitgan: error: z", {})
+    runtime.say_stop_line("digitgan: error: z", {})
     assert capsys.readouterr().err == "digitgan: error: z\n"

@@ -26,7 +26,7 @@ from digitgan.cli.site import site
 from digitgan.cli.train import train
 from digitgan.errors import UserError
 from digitgan.files import free_bytes, is_out_of_space
-from digitgan.runtime import say_user_error
+from digitgan.runtime import say_stop_line
 
 
 class DigitganGroup(click.Group):
@@ -62,7 +62,7 @@ def _run(invoke: Callable[[], object]) -> int:
         print(f"digitgan: error: {_one_line(error.format_message())}", file=sys.stderr)
         return 2
     except UserError as error:
-        say_user_error(f"digitgan: error: {_one_line(str(error))}")  # once, whichever rank of a launch meets it
+        say_stop_line(f"digitgan: error: {_one_line(str(error))}")  # once, whichever rank of a launch meets it
         return 2
     except OSError as error:
         if not is_out_of_space(error):

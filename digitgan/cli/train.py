@@ -54,7 +54,7 @@ def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: 
           threads: int | None, adapt_threads: bool, device: str, quiet: bool, nproc: int | None) -> int:
     """Train a model (a GAN, or an autoencoder: `digitgan presets` lists them): a preset plus overrides, or
     continue a run with --resume."""
-    from digitgan.runtime import cpu_count, launch_env, set_threads
+    from digitgan.runtime import cpu_count, launch_env, say_stop_line, set_threads
     from digitgan.training import prepare_run
     from digitgan.training import train as train_run
     from digitgan.training.launch import launch, watch_launcher
@@ -75,7 +75,7 @@ def train(ctx: click.Context, preset: str | None, dataset: str | None, minutes: 
     except TrainingDiverged as error:
         where = (f"the last good checkpoint {error.checkpoint} is intact (resume with "
                  f"`digitgan train --resume {plan.run_dir}`)") if error.checkpoint else "no checkpoint was written yet"
-        print(f"digitgan: training stopped: {error}; {where}", file=sys.stderr)
+        say_stop_line(f"digitgan: training stopped: {error}; {where}")  # every rank diverges; one line says it
         return 3
     code = 130 if summary["status"] == "interrupted" else 0
     if rank != 0:

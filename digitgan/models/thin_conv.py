@@ -40,6 +40,7 @@ class _SingleOutputConv(torch.autograd.Function):
             out += padded[tap, :, a:a + out_h, b:b + out_w]
         ctx.save_for_backward(rows, tap_weights)
         ctx.shape, ctx.kernel, ctx.padding, ctx.has_bias = x.shape, kernel, padding, bias is not None
+        ctx.weight_layout = weight.stride()
         return out.unsqueeze(1)
 
     @staticmethod
@@ -59,7 +60,10 @@ class _SingleOutputConv(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = (grad_taps.t() @ tap_weights.t()).view(n, height, width, channels).permute(0, 3, 1, 2)
         if ctx.needs_input_grad[1]:
-            grad_weight = (grad_taps @ rows).t().reshape(1, channels, kernel, kernel)
+            # Laid out as the weight is: DDP's gradient buckets take the parameter's strides and warn on any other,
+            # even on the stride of the size-1 output dimension, which no arithmetic reads.
+            grad_weight = grad_out.new_empty_strided((1, channels, kernel, kernel), ctx.weight_layout)
+            grad_weight.copy_((grad_taps @ rows).t().reshape(1, channels, kernel, kernel))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_bias = grad.sum().reshape(1)
         return grad_x, grad_weight, grad_bias, None

@@ -5,7 +5,8 @@ the launcher serves a TCPStore and names it to the ranks in digitgan's own varia
 joins the process group on that store (`init_process_group(store=...)`, training/distributed.py). Plus what a user
 of the command expects from it:
 - the ranks' own exit codes come back (2 a user error, 3 divergence, 130 interrupted), not a launcher traceback;
-  a user error's line is said once, by the launcher, from the rank that failed (runtime.say_user_error);
+  a user error's or a divergence's line is said once, by the launcher, from the rank that failed
+  (runtime.say_stop_line);
 - when one rank fails, the others are asked to stop (SIGTERM: a clean checkpoint where they can) and killed if
   they have not ended within `grace` seconds; when one rank has finished, the others get `exit_wait` seconds to
   finish too, then they are killed and the launch fails with a line that says so — nothing is left behind;
@@ -87,7 +88,7 @@ class Launch:
         self.note = note or (lambda text: print(f"digitgan: {text}", file=sys.stderr, flush=True))
         self.processes: list[subprocess.Popen] = []
         self.interrupts = 0
-        self.errors = ""  # the folder where ranks leave a user error's line (runtime.say_user_error)
+        self.errors = ""  # the folder where ranks leave their stopping line (runtime.say_stop_line)
 
     def _environment(self, port: int, rank: int) -> dict[str, str]:
         env = dict(os.environ)

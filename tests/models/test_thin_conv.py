@@ -54,6 +54,16 @@ def test_single_output_route_passes_gradcheck(case):
     assert torch.autograd.gradcheck(lambda inp, w, b: ThinConv2d.forward(thin, inp), (x, thin.weight, thin.bias))
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == 1])
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
+def test_single_output_weight_gradient_is_laid_out_as_the_weight(case, layout):
+    # DDP's gradient buckets copy the parameter's strides and warn at every step on a gradient laid out otherwise.
+    _, thin = pair(*case)
+    thin.to(memory_format=layout)
+    thin(torch.randn(2, case[0], 6, 7, dtype=torch.double)).sum().backward()
+    assert thin.weight.grad.stride() == thin.weight.stride()
+
+
 def test_weight_gradient_only_and_input_without_gradient():
     # D's step on real images: the input needs no gradient, the weights do.
     reference, thin = pair(1, 32, 4, 2, 1)

@@ -75,6 +75,21 @@ def test_ddp_user_error_is_one_line_and_exit_2(tmp_path, tiny_npz):
     assert len(lines) == 1 and lines[0].startswith("digitgan: error:") and "double backward" in lines[0]
 
 
+def test_ddp_divergence_from_the_cli_is_one_line_and_exit_3(tmp_path, tiny_npz):
+    from digitgan.training import train
+
+    run = tmp_path / "run"
+    train(tiny_config(dataset=str(tiny_npz), steps=2, checkpoint_every=2), run, quiet=True)
+    checkpoint = list_checkpoints(run)[-1]
+    state = torch.load(checkpoint, weights_only=True)
+    next(iter(state["generator"].values())).fill_(float("nan"))  # a run resumed from weights gone bad
+    torch.save(state, checkpoint)
+    result = run_cli("train", "--nproc", "2", "--resume", str(run), "--steps", "6", "--quiet", timeout=120)
+    assert result.returncode == 3, result.stderr[-3000:]
+    stopped = [line for line in result.stderr.splitlines() if line.startswith("digitgan: training stopped:")]
+    assert len(stopped) == 1 and "is nan at step 3" in stopped[0], result.stderr[-3000:]
+
+
 def test_ddp_divergence_ends_every_rank_with_exit_3(tmp_path, tiny_npz):
     config = tiny_config(dataset=str(tiny_npz), checkpoint_every=0, steps=50)
     (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
@@ -119,6 +134,7 @@ def test_launches_beside_a_busy_process_always_end(tmp_path, tiny_npz, launches)
             result = run_cli("train", "--nproc", "2", "--steps", "4", "--out", str(target), *common, timeout=90)
             assert result.returncode == 0, f"launch {index}: {result.stderr[-2000:]}"
             assert "DDP: 2 processes, global batch 16" in result.stdout
+            assert "Warning" not in result.stderr, result.stderr[-2000:]  # e.g. torch's gradient-layout warning
             assert load_resumable(target)[1]["images_seen"] == 4 * 16
         source = run.parent / "run0"
         result = run_cli("train", "--resume", str(source), "--steps", "6", "--quiet", timeout=90)  # 2 -> 1

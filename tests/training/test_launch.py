@@ -16,7 +16,7 @@ from digitgan.training.launch import Launch
 RANK = """
 import os, signal, sys, time
 from pathlib import Path
-from digitgan.runtime import say_user_error
+from digitgan.runtime import say_stop_line
 from digitgan.training.launch import watch_launcher
 watch_launcher()  # first thing, as `digitgan train` does in a rank
 rank = int(os.environ["RANK"])
@@ -36,7 +36,7 @@ signal.signal(signal.SIGINT, handle)
 signal.signal(signal.SIGHUP, handle)
 signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "stubborn" else handle)
 if behaviour == "usererror":  # what the CLI does with a UserError in a rank
-    say_user_error(f"digitgan: error: rank {rank} refused the config")
+    say_stop_line(f"digitgan: error: rank {rank} refused the config")
     raise SystemExit(2)
 if behaviour.startswith("exit"):
     time.sleep(0.3)
