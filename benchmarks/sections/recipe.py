@@ -35,6 +35,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "consistency (bCR, weight 10, translation)": {"consistency_weight": 10.0},
     "standing statistics: 400 batches": {"standing_stats": 400},
     "no standing statistics (EMA's running ones)": {"standing_stats": 0},
+    "G twice as wide again (256 -> 128 -> 64)": {"g_base": 256, "g_stages": [[128, 4, 2], [64, 4, 2]]},
 }
 KEYS = ("accuracy", "fcd", "precision", "recall", "coverage", "broken")
 FINALISTS = 3
