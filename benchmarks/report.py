@@ -465,7 +465,8 @@ def _recipe_long(results: dict) -> list[str]:
     lines = ["", "## The long run: levers at the shipped model's full budget", "",
              f"The committed shipped model ({data['base_steps']:,} steps of `shipped`, seed 0) beside levers of its "
              "recipe trained from scratch for the same training time: a lever's steps are the baseline's scaled by "
-             "the steps both made in the equal-time screens above, and the learning-rate schedule scales with them. "
+             "the steps both made in the equal-time screens above (a lever of the schedule alone makes the baseline's "
+             "steps), and the learning-rate schedule scales with them. "
              "Evaluation seed 1, 10,000 samples, CAS on 60,000 generated.", "",
              "| recipe | steps | training minutes | accuracy | FCD | precision | recall | coverage | broken share "
              "| CAS |",

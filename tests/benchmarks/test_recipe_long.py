@@ -5,7 +5,7 @@ import json
 
 from benchmarks.common import apply_changes, train_towards
 from benchmarks.report import render
-from benchmarks.sections.recipe_long import LONG_LEVERS, equal_time_config
+from benchmarks.sections.recipe_long import LONG_LEVERS, SCHEDULE_LEVERS, equal_time_config
 from digitgan.config import load_preset
 from digitgan.models import check_buildable
 
@@ -18,6 +18,16 @@ def test_a_slower_lever_gets_fewer_steps_and_a_schedule_scaled_with_them():
     assert config.train.lr_decay_after == base.lr_decay_after // 2
     assert config.train.lr_half_life == base.lr_half_life // 2
     assert config.model.d_dense == [256]
+
+
+def test_a_schedule_lever_keeps_its_own_schedule_scaled_with_the_run():
+    base = load_preset("shipped").train
+    name = next(iter(SCHEDULE_LEVERS))
+    assert name in LONG_LEVERS
+    config = equal_time_config(name, 1.0, 90_000)
+    assert config.train.steps == 90_000 and config.train.lr_decay_after == base.lr_decay_after
+    assert config.train.lr_half_life == SCHEDULE_LEVERS[name]["lr_half_life"] != base.lr_half_life
+    assert equal_time_config(name, 0.5, 90_000).train.lr_half_life == SCHEDULE_LEVERS[name]["lr_half_life"] // 2
 
 
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
