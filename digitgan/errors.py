@@ -23,6 +23,15 @@ class DiskFull(UserError):
         self.path, self.free = path, free
 
 
+class CannotWrite(UserError):
+    """A file or folder cannot be made where the user asked (a file where a folder should be, no permission, a
+    read-only filesystem); the message names what the user asked for, not a temporary file beside it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+
+
 class TrainingDiverged(Exception):
     """A loss or weight became NaN/Inf; `checkpoint` is the last good one (or None)."""
 

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from digitgan.errors import DiskFull, UserError
+from digitgan.errors import CannotWrite, DiskFull, UserError
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -59,19 +59,40 @@ def is_out_of_space(error: BaseException) -> bool:
     return False
 
 
+def _cannot_write(path: Path, error: OSError) -> UserError:
+    """The error for a file or folder at `path` that could not be made, in the user's terms."""
+    if error.errno in NO_SPACE_ERRNOS:
+        return DiskFull(path, free_bytes(path))
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        in_the_way = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if in_the_way is not None:
+            return CannotWrite(path, f"{in_the_way} is a file, not a folder")
+    return CannotWrite(path, (error.strerror or str(error)).lower())
+
+
+def make_folder(path: str | Path) -> Path:
+    """`path` as a folder, made with its parents where missing; a place that cannot hold it raises CannotWrite (or
+    DiskFull)."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _cannot_write(path, error) from None
+    return path
+
+
 def atomic_write(path: str | Path, data: bytes | str | Callable[[IO[bytes]], Any]) -> Path:
     """Write `data` (bytes, text as UTF-8, or a function given the open binary file) to `path` atomically.
 
-    A full disk raises DiskFull (a UserError naming the file and the space left); the previous file under that
-    name, if any, is untouched and no partial file is left."""
+    A full disk raises DiskFull (a UserError naming the file and the space left), a place that cannot hold the file
+    (a file where a folder should be, no permission, a read-only filesystem) CannotWrite; the previous file under
+    that name, if any, is untouched and no partial file is left."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        if error.errno in NO_SPACE_ERRNOS:
-            raise DiskFull(path, free_bytes(path)) from None
-        raise
+        raise _cannot_write(path, error) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             if callable(data):

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from digitgan import files
-from digitgan.errors import DiskFull, UserError
-from digitgan.files import atomic_write
+from digitgan.errors import CannotWrite, DiskFull, UserError
+from digitgan.files import atomic_write, make_folder
+from digitgan.training.lock import RunLock
 
 
 def test_a_full_disk_is_a_user_error_naming_the_file_and_the_space(tmp_path):
@@ -47,3 +48,24 @@ def test_other_errors_pass_through_unchanged(tmp_path):
     with pytest.raises(ValueError, match="not about space"):
         atomic_write(tmp_path / "x", writer)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_where_a_folder_should_be_is_one_clear_error_naming_it(tmp_path):
+    (tmp_path / "notes").write_text("mine")
+    for make in (lambda: atomic_write(tmp_path / "notes" / "x.png", b"png"),
+                 lambda: atomic_write(tmp_path / "notes" / "deeper" / "x.png", b"png"),
+                 lambda: make_folder(tmp_path / "notes" / "run"),
+                 lambda: RunLock(tmp_path / "notes" / "run").acquire()):  # where `digitgan train --out` starts
+        with pytest.raises(CannotWrite, match=f"{tmp_path / 'notes'} is a file, not a folder"):
+            make()
+    assert (tmp_path / "notes").read_text() == "mine"
+
+
+def test_a_place_that_refuses_the_file_says_why_and_names_the_file_asked_for(tmp_path, monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".x.png.abc.tmp"))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refused)  # root ignores permissions: refuse by hand
+    with pytest.raises(CannotWrite) as info:
+        atomic_write(tmp_path / "x.png", b"png")
+    assert str(info.value) == f"cannot write {tmp_path / 'x.png'}: permission denied"

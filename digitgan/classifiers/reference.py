@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from digitgan.errors import UserError
-from digitgan.files import atomic_write, write_json
+from digitgan.files import atomic_write, make_folder, write_json
 from digitgan.images import from_uint8
 
 FEATURE_DIM = 128
@@ -163,7 +163,7 @@ def weights_dir() -> Path:
 def save_reference(model: ReferenceClassifier, dataset: str, recipe: Recipe, card: dict, directory: Path) -> Path:
     from safetensors.torch import save
 
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory)
     atomic_write(directory / f"{dataset}.safetensors", save({k: v.contiguous() for k, v in model.state_dict().items()}))
     card = {"dataset": dataset, "recipe": asdict(recipe), "feature_layer": "embed (BatchNorm1d output, pre-ReLU)",
             "feature_dim": FEATURE_DIM, **card}

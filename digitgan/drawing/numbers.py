@@ -12,7 +12,7 @@ import torch
 from digitgan.config import RunConfig
 from digitgan.drawing.sampling import generate, label_mix
 from digitgan.errors import UserError
-from digitgan.files import atomic_write, save_png, write_json
+from digitgan.files import atomic_write, make_folder, save_png, write_json
 from digitgan.models import is_conditional, one_hot, sample_noise
 
 MAX_STYLES = 64        # writers (rows) in one picture
@@ -305,7 +305,7 @@ def export_dataset(generator: torch.nn.Module, config: RunConfig, counts: np.nda
     order = np.random.default_rng(seed).permutation(len(labels))
     labels = labels[order]
     images = generate(generator, config, one_hot(torch.from_numpy(labels), classes), seed=seed)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     class_names = [str(c) for c in range(classes)]
     if fmt == "npz":
         buffer = io.BytesIO()

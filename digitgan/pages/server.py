@@ -9,7 +9,10 @@ drawing operations.
 """
 
 import base64
+import errno
+import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -377,8 +380,32 @@ def api_markdown(schema: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def serve(model: Path | None, host: str, port: int) -> None:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port and listening; an address in use or not this machine's is a UserError.
+
+    Bound here rather than by uvicorn, which logs such a failure and exits with its own code."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                                flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise UserError(f"cannot serve on {host}: {str(error.strerror).lower()}") from None
+    sock = socket.socket(family, kind, protocol)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart may bind at once
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        hint = "; another server holds it: pick another port" if error.errno == errno.EADDRINUSE else ""
+        raise UserError(f"cannot serve on {host}:{port}: {(error.strerror or str(error)).lower()}{hint}") from None
+    return sock
+
+
+def serve(model: Path | None, host: str, port: int, announce: Callable[[str], None] = print) -> None:
+    """Load the model, listen on host:port, say the page's address (`announce`), then answer until Ctrl-C."""
     import uvicorn
 
     app = create_app(model)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    sock = listening_socket(host, port)
+    announce(f"http://{host}:{port}/")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -33,7 +33,7 @@ from digitgan.config import load_preset, with_settings
 from digitgan.data import load_dataset
 from digitgan.drawing.sampling import generate
 from digitgan.errors import UserError
-from digitgan.files import write_json, write_text
+from digitgan.files import make_folder, write_json, write_text
 from digitgan.images import from_uint8, to_uint8
 from digitgan.modelfolder.folder import default_model_dir, load_generator
 from digitgan.models import one_hot
@@ -137,7 +137,7 @@ def train_small_generator(images: np.ndarray, labels: np.ndarray, settings: Ampl
                           augment: str, folder: Path) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
     """A generator of settings.preset trained on (images, labels) only: they are written to folder/subset.npz, the
     run's whole data set. Resumes an interrupted run from its checkpoints; a finished one is loaded."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     data = folder / "subset.npz"
     if not data.exists():
         np.savez(data, x_train=images, y_train=labels)
@@ -239,7 +239,7 @@ def run_amplify(out: Path, settings: AmplifySettings, log: Callable[[str], None]
                         generator, config, facts = train_small_generator(real_images, real_labels, settings, seed,
                                                                          augment, folder)
                         if seed == min(settings.seeds):  # what a small-data generator draws, for the report
-                            (out / PICTURES).mkdir(parents=True, exist_ok=True)
+                            make_folder(out / PICTURES)
                             shutil.copyfile(folder / "run" / "samples" / "final.png",
                                             out / PICTURES / f"k{k}-{augment}.png")
                         probe, probe_labels = generated_set(generator, config, 100, seed + 2)

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from digitgan.errors import UserError
+from digitgan.files import make_folder
 
 LOCK_NAME = ".lock"
 
@@ -29,7 +30,7 @@ class RunLock:
         self.handle: int | None = None
 
     def acquire(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
