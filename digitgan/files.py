@@ -190,7 +190,7 @@ def save_frames(out: str | Path, frames: list[np.ndarray], fps: float, scale: in
             return atomic_write(out, video.read_bytes())
     if suffix:
         raise UserError(f"{out}: frames are written as .gif, .mp4 or into a folder (a path without a suffix)")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     for index, frame in enumerate(frames):
         save_png(out / f"frame-{index:05d}.png", frame, scale=scale)
     return out

@@ -86,11 +86,12 @@ def test_bad_input_exit_2(invoke, tiny_run, args, message):
     ["write", "12", "--out", "taken/deeper/12.png"],
     ["export", "--n", "10", "--out", "taken/set"],
     ["train", "--steps", "1", "--out", "taken/run"],
+    ["interpolate", "--from", "1", "--to", "2", "--out", "taken"],
 ])
 def test_an_out_path_through_a_file_is_one_line_and_the_file_is_kept(invoke, tiny_run, tmp_path, args):
     (tmp_path / "taken").write_text("a user's file")
     full = [args[0], str(tiny_run), *args[1:]] if args[0] == "sample" else list(args)
-    full += ["--run", str(tiny_run)] if args[0] in ("write", "export") else []
+    full += ["--run", str(tiny_run)] if args[0] in ("write", "export", "interpolate") else []
     assert one_line_error(invoke(*full)) == f"digitgan: error: cannot write {args[-1]}: taken is a file, not a folder"
     assert (tmp_path / "taken").read_text() == "a user's file"
 
