@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from digitgan.pages.server import api_markdown, create_app
-from tests.conftest import BIN_DIR, kill_group, run_group
+from tests.conftest import BIN_DIR, free_port, kill_group, run_group
 
 EXAMPLES = 25  # per operation and phase; `schemathesis run` alone defaults to 100 (both pass: README says so)
 PICTURE_PATH = "/api/hand"
@@ -27,12 +27,6 @@ SHOWN_FOR_PICTURES = ["missing_auth", "missing_test_data", "base_url_mismatch", 
                       "unused_openapi_auth", "unsupported_regex", "method_not_allowed", "constants_extraction",
                       "unmatched_filter", "unresolvable_reference", "low_valid_rate", "rate_limited",
                       "dictionary_mismatch", "timeout_units"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.slow

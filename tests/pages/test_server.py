@@ -17,7 +17,7 @@ from digitgan.errors import UserError
 from digitgan.pages.browser import available, headless_chromium
 from digitgan.pages.server import create_app, listening_socket
 from digitgan.training import train
-from tests.conftest import run_cli, tiny_arrays, tiny_config
+from tests.conftest import free_port, run_cli, tiny_arrays, tiny_config
 from tests.pages.in_browser import digits_of, draw_seven, found_hand, pixels_of, read_digits, settled
 
 
@@ -115,12 +115,6 @@ def test_page_has_no_external_references(client):
     assert "<html" in page and "http://" not in page and "https://" not in page
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_port_in_use_is_one_line_and_exit_2_before_anything_is_announced():
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -141,7 +135,7 @@ def test_real_browser_types_a_number(tmp_path):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "digitgan", "serve", "--port", str(port), "--threads", "1"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
