@@ -10,14 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from digitgan.cli import cli
 from digitgan.errors import UserError
 from digitgan.pages.browser import available, headless_chromium
 from digitgan.pages.server import create_app, listening_socket
 from digitgan.training import train
-from tests.conftest import free_port, run_cli, tiny_arrays, tiny_config
+from tests.conftest import free_port, tiny_arrays, tiny_config
 from tests.pages.in_browser import digits_of, draw_seven, found_hand, pixels_of, read_digits, settled
 
 
@@ -122,8 +124,8 @@ def test_a_port_in_use_is_one_line_and_exit_2_before_anything_is_announced():
         port = holder.getsockname()[1]
         with pytest.raises(UserError, match=f"cannot serve on 127.0.0.1:{port}: address already in use"):
             listening_socket("127.0.0.1", port)
-        result = run_cli("serve", "--port", str(port), "--threads", "1", timeout=120)
-    assert result.returncode == 2 and result.stdout == "", (result.stdout, result.stderr[-2000:])
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)], prog_name="digitgan")
+    assert result.exit_code == 2 and result.stdout == "", (result.stdout, result.stderr[-2000:], result.exception)
     assert result.stderr.count("\n") == 1 and "address already in use" in result.stderr
 
 
