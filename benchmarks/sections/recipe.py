@@ -4,21 +4,27 @@ shipped recipe (the `shipped` preset) at equal training time, judged with the wh
 - screen: every lever trains --recipe-minutes (3 by default) from scratch, seed 0, then the standard evaluation on
   evaluation seed 1 (10,000 samples; the graded seed 0 is kept for the final model);
 - finals: the baseline and the best three levers by mean rank over FCD, recall, coverage and broken share train
-  --recipe-final-minutes (15) with seeds 0 and 1, evaluated the same way plus CAS on 60,000 generated.
+  --recipe-final-minutes (15) with seeds 0 and 1, evaluated the same way plus CAS on 60,000 generated;
+- scaled: a run of the finals' length never reaches the shipped schedule's decay (it starts after 2.88 M images, half
+  the committed model's 90,000 steps), so the shipped recipe trains again for the steps its finals made (their mean)
+  with the schedule scaled to them (decay from half the run, halving three times by the end), seeds 0 and 1.
 
 Every row is saved as soon as it is measured; the section resumes a stopped run where it stopped (rows already in
 results.json with the same minutes are kept)."""
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Context
+from benchmarks.common import Context, apply_changes, train_towards
 from benchmarks.sections.quality import time_to_quality
+from digitgan.config import RunConfig, load_preset
 
 PRESET = "shipped"
+BASE_STEPS = 90_000  # the Makefile's PRETRAINED_STEPS: the committed model's budget, the unit of a scaled schedule
 EVALUATION_SEED = 1
 LEVERS: dict[str, dict[str, Any]] = {
     "shipped recipe": {},
@@ -39,21 +45,51 @@ LEVERS: dict[str, dict[str, Any]] = {
 }
 KEYS = ("accuracy", "fcd", "precision", "recall", "coverage", "broken")
 FINALISTS = 3
+SCALED = "shipped recipe, schedule scaled to the run"
+
+
+def scaled_config(changes: dict[str, Any], ratio: float, base_steps: int = BASE_STEPS) -> RunConfig:
+    """The `shipped` preset with `changes`, seed 0, for `ratio` times `base_steps` steps (rounded to hundreds), the
+    schedule's image counts (decay start, half-life: those after `changes`) scaled by the images that run sees
+    against base_steps of the preset's batch, so the decay comes at the same point of the run."""
+    base = load_preset(PRESET)
+    config = apply_changes(base, {**changes, "seed": 0})
+    steps = int(round(base_steps * ratio, -2))
+    images = (steps * config.train.batch_size) / (base_steps * base.train.batch_size)
+    return apply_changes(config, {"steps": steps, "epochs": 0, "minutes": 0,
+                                  "lr_decay_after": int(round(config.train.lr_decay_after * images)),
+                                  "lr_half_life": int(round(config.train.lr_half_life * images))})
+
+
+def evaluated(run: Path, cas: bool, smoke: bool) -> dict[str, Any]:
+    """The standard evaluation of `run` on EVALUATION_SEED (10,000 samples; CAS on 60,000 generated when asked)."""
+    from digitgan.evaluate.report import evaluate_run
+
+    report = evaluate_run(run, n_per_class=50 if smoke else 1000, seed=EVALUATION_SEED, cas=cas,
+                          cas_n=1000 if smoke else 60000, log=lambda _: None)
+    return {key: report["model"].get(key) for key in (*KEYS, *(("cas",) if cas else ()))}
 
 
 def measured(name: str, changes: dict[str, Any], minutes: float, seed: int, context: Context, cas: bool,
              runs: Path) -> dict[str, Any]:
-    from digitgan.evaluate.report import evaluate_run
-
     outcome = time_to_quality(PRESET, minutes, 1e9, runs, context.steps_per_second(PRESET),
                               changes={**changes, "seed": seed})
-    report = evaluate_run(Path(outcome["run_dir"]), n_per_class=50 if context.smoke else 1000,
-                          seed=EVALUATION_SEED, cas=cas, cas_n=1000 if context.smoke else 60000, log=lambda _: None)
     row = {"seed": seed, "steps": outcome["steps"], "images_seen": outcome["images_seen"],
-           "train_seconds": outcome["train_seconds"], **{key: report["model"].get(key) for key in KEYS}}
-    if cas:
-        row["cas"] = report["model"]["cas"]
+           "train_seconds": outcome["train_seconds"], **evaluated(Path(outcome["run_dir"]), cas, context.smoke)}
     print(f"recipe {name} ({minutes:g} min, seed {seed}): {row}", flush=True)
+    return row
+
+
+def scaled_run(steps: int, seed: int, context: Context, runs: Path) -> dict[str, Any]:
+    """The shipped recipe for `steps` steps with its schedule scaled to them, seed `seed` (resumes a stopped run)."""
+    config = apply_changes(scaled_config({}, steps / BASE_STEPS), {"seed": seed, "steps": steps})
+    run = runs / f"steps={steps}-seed={seed}"
+    train_towards(config, run)
+    summary = json.loads((run / "summary.json").read_text())
+    row = {"seed": seed, "steps": summary["step"], "images_seen": summary["images_seen"],
+           "train_seconds": round(summary["total_seconds"], 1), "lr_decay_after": config.train.lr_decay_after,
+           "lr_half_life": config.train.lr_half_life, **evaluated(run, True, context.smoke)}
+    print(f"recipe {SCALED} ({steps:,} steps, seed {seed}): {row}", flush=True)
     return row
 
 
@@ -94,3 +130,9 @@ def run(context: Context) -> None:
         for key in (*KEYS, "cas"):
             finals[name][key] = statistics.mean(row[key] for row in seeds)
     context.save()
+    steps = int(round(statistics.mean(row["steps"] for row in finals["shipped recipe"]["seeds"]), -2))
+    scaled = results.setdefault("scaled", {"steps": steps, "seeds": []})
+    for seed in (0, 1):
+        if not any(row["seed"] == seed for row in scaled["seeds"]):
+            scaled["seeds"].append(scaled_run(scaled["steps"], seed, context, runs / "scaled"))
+            context.save()

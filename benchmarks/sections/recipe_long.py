@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Context, apply_changes, train_towards
-from benchmarks.sections.recipe import EVALUATION_SEED, KEYS, LEVERS, PRESET
-from digitgan.config import RunConfig, load_preset
+from benchmarks.common import Context, train_towards
+from benchmarks.sections.recipe import BASE_STEPS, LEVERS, evaluated, scaled_config
+from digitgan.config import RunConfig
 from digitgan.modelfolder.folder import default_model_dir, read_model_config
 
 BASELINE = "shipped recipe"
-BASE_STEPS = 90_000  # the Makefile's PRETRAINED_STEPS: the committed model's budget
 # Levers of the learning-rate schedule alone: a step costs what the baseline's does, so at equal time they make the
 # baseline's steps; a 3-minute screen cannot tell them from the baseline (the decay starts after 2.88 M images).
 SCHEDULE_LEVERS: dict[str, dict[str, Any]] = {
@@ -42,23 +40,9 @@ LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4",
 
 def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
     """The `shipped` preset with lever `name`, seed 0, for the training time of `base_steps` baseline steps, where
-    the lever makes `ratio` times the baseline's steps in equal time: steps (rounded to hundreds) scaled by it, the
-    schedule's image counts (decay start, half-life: the lever's own) by the images the run sees."""
-    base = load_preset(PRESET)
-    config = apply_changes(base, {**{**LEVERS, **SCHEDULE_LEVERS}[name], "seed": 0})
-    steps = int(round(base_steps * ratio, -2))
-    images = (steps * config.train.batch_size) / (base_steps * base.train.batch_size)
-    return apply_changes(config, {"steps": steps, "epochs": 0, "minutes": 0,
-                                  "lr_decay_after": int(round(config.train.lr_decay_after * images)),
-                                  "lr_half_life": int(round(config.train.lr_half_life * images))})
-
-
-def evaluated(run: Path, smoke: bool) -> dict[str, Any]:
-    from digitgan.evaluate.report import evaluate_run
-
-    report = evaluate_run(run, n_per_class=50 if smoke else 1000, seed=EVALUATION_SEED, cas=True,
-                          cas_n=1000 if smoke else 60000, log=lambda _: None)
-    return {key: report["model"].get(key) for key in (*KEYS, "cas")}
+    the lever makes `ratio` times the baseline's steps in equal time (recipe.scaled_config: the schedule scales
+    with the images the run sees)."""
+    return scaled_config({**LEVERS, **SCHEDULE_LEVERS}[name], ratio, base_steps)
 
 
 def run(context: Context) -> None:
@@ -73,7 +57,7 @@ def run(context: Context) -> None:
         shutil.copytree(default_model_dir(), committed / "model")
         _, saved = read_model_config(committed / "model")
         rows[BASELINE] = {"steps": saved["step"], "images_seen": saved["images_seen"], "train_seconds": None,
-                          **evaluated(committed, context.smoke)}
+                          **evaluated(committed, True, context.smoke)}
         context.save()
     screen = context.results.get("recipe", {}).get("screen", {})
     planned = results.setdefault("planned", {})
@@ -100,6 +84,6 @@ def run(context: Context) -> None:
             context.save()
             return
         rows[name] = {"steps": summary["step"], "images_seen": summary["images_seen"],
-                      "train_seconds": round(summary["total_seconds"], 1), **evaluated(run_dir, context.smoke)}
+                      "train_seconds": round(summary["total_seconds"], 1), **evaluated(run_dir, True, context.smoke)}
         print(f"recipe_long {name}: {rows[name]}", flush=True)
         context.save()

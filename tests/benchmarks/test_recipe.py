@@ -2,7 +2,7 @@
 `shipped` preset; the rank judges the whole report; the section's table renders."""
 
 from benchmarks.report import _recipe
-from benchmarks.sections.recipe import LEVERS, PRESET, mean_rank
+from benchmarks.sections.recipe import BASE_STEPS, LEVERS, PRESET, mean_rank, scaled_config
 from digitgan.config import load_preset, with_settings
 from digitgan.models import check_buildable
 
@@ -42,3 +42,25 @@ def test_a_stopped_run_shows_the_seeds_it_measured_and_what_is_left():
     text = "\n".join(_recipe({"recipe": data}))
     assert "| a (seed 0 only) | 1,000 | 0.9900 | 0.650 |" in text
     assert "Not finished yet (the section resumes where it stopped): a, b, c." in text
+
+
+def test_the_scaled_schedule_table_sits_beside_the_finals_baseline():
+    row = {"steps": 12_200, "accuracy": 0.99, "fcd": 0.7, "precision": 0.8, "recall": 0.8, "coverage": 0.86,
+           "broken": 0.004, "cas": 0.99}
+    baseline = {"seeds": [{**row, "seed": 0, "fcd": 0.9}, {**row, "seed": 1, "fcd": 0.8}]}
+    scaled = {"steps": 12_200, "seeds": [{**row, "seed": 0, "lr_decay_after": 390_400, "lr_half_life": 130_133}]}
+    data = {"minutes": [3.0, 15.0], "finals": {"shipped recipe": baseline}, "scaled": scaled}
+    text = "\n".join(_recipe({"recipe": data}))
+    assert "decay after 390,400 images, half-life 130,133" in text
+    assert "| shipped recipe, 15-minute finals (constant rates) | 12,200/12,200 | 0.9900 | 0.850 |" in text
+    assert "| shipped recipe, schedule scaled to the run (seed 0 only) | 12,200 | 0.9900 | 0.700 |" in text
+
+
+def test_the_scaled_run_keeps_the_shipped_schedule_in_proportion():
+    base = load_preset(PRESET).train
+    config = scaled_config({}, 12_200 / BASE_STEPS)
+    assert config.train.steps == 12_200 and config.train.seed == 0
+    assert config.train.lr_decay_after / (12_200 * config.train.batch_size) == base.lr_decay_after / (
+        BASE_STEPS * base.batch_size)
+    halvings = (12_200 * config.train.batch_size - config.train.lr_decay_after) / config.train.lr_half_life
+    assert round(halvings, 2) == round((BASE_STEPS * base.batch_size - base.lr_decay_after) / base.lr_half_life, 2)
