@@ -482,13 +482,16 @@ def _recipe_long(results: dict) -> list[str]:
              f"The committed shipped model ({data['base_steps']:,} steps of `shipped`, seed 0) beside levers of its "
              "recipe trained from scratch for the same training time: a lever's steps are the baseline's scaled by "
              "the steps both made in the equal-time screens above (a lever of the schedule alone makes the baseline's "
-             "steps), and the learning-rate schedule scales with them. "
+             "steps), and the learning-rate schedule scales with them. Equal time is set by those step ratios, "
+             "so a row's training minutes are those of the machines it trained on. "
              "Evaluation seed 1, 10,000 samples, CAS on 60,000 generated.", "",
              "| recipe | steps | training minutes | accuracy | FCD | precision | recall | coverage | broken share "
              "| CAS |",
              "|---" * 10 + "|"]
     for name, row in data.get("rows", {}).items():
         minutes = "—" if row.get("train_seconds") is None else f"{row['train_seconds'] / 60:.1f}"
+        if row.get("machines"):
+            minutes += " on " + " and ".join(row["machines"])
         lines.append(f"| {name} | {row['steps']:,} | {minutes} | {cells(row)} |")
     waiting = [f"{name} ({plan['steps']:,} steps)" for name, plan in data.get("planned", {}).items()
                if name not in data.get("rows", {})]

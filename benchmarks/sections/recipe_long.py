@@ -8,7 +8,8 @@ training time — the levers a 3-minute screen cannot settle (a bigger D makes f
   equal-time screens (a lever of the schedule alone makes the baseline's steps), and the learning-rate schedule (decay
   start and half-life, in images) scales with them, so the decay comes at the same point of the run;
 - a lever's run resumes exactly: each invocation trains at most --recipe-long-slice-minutes (0: to the end) and a
-  later one continues from the last checkpoint; the row is saved once the run has reached its steps.
+  later one continues from the last checkpoint; the row is saved once the run has reached its steps, with its
+  training minutes and the machines (CPU models) they were spent on.
 
 Every row: the standard evaluation (10,000 samples) and CAS on 60,000 generated, on evaluation seed 1 (the graded
 seed 0 is kept for the final model)."""
@@ -23,6 +24,7 @@ from benchmarks.common import Context, train_towards
 from benchmarks.sections.recipe import BASE_STEPS, LEVERS, evaluated, scaled_config
 from digitgan.config import RunConfig
 from digitgan.modelfolder.folder import default_model_dir, read_model_config
+from digitgan.training.checkpoints import list_checkpoints
 
 BASELINE = "shipped recipe"
 # Levers of the learning-rate schedule alone: a step costs what the baseline's does, so at equal time they make the
@@ -75,6 +77,12 @@ def run(context: Context) -> None:
             planned[name] = {"ratio": round(ratio, 4), "steps": equal_time_config(name, ratio, base_steps).train.steps}
         config = equal_time_config(name, planned[name]["ratio"], base_steps)
         run_dir = runs / name.replace(" ", "-")
+        # A run may span invocations on different machines, whose speeds differ: its minutes say where they were spent
+        # (a run without a checkpoint starts afresh, and so does its list).
+        machines = planned[name].setdefault("machines", []) if list_checkpoints(run_dir) else []
+        if context.results["machine"]["cpu"] not in machines:
+            machines.append(context.results["machine"]["cpu"])
+        planned[name]["machines"] = machines
         slice_minutes = 0.0 if context.smoke else context.args.recipe_long_slice_minutes
         reached_steps = train_towards(config, run_dir, slice_minutes)
         summary = json.loads((run_dir / "summary.json").read_text())
@@ -84,6 +92,7 @@ def run(context: Context) -> None:
             context.save()
             return
         rows[name] = {"steps": summary["step"], "images_seen": summary["images_seen"],
-                      "train_seconds": round(summary["total_seconds"], 1), **evaluated(run_dir, True, context.smoke)}
+                      "train_seconds": round(summary["total_seconds"], 1), "machines": machines,
+                      **evaluated(run_dir, True, context.smoke)}
         print(f"recipe_long {name}: {rows[name]}", flush=True)
         context.save()

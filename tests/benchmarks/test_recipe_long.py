@@ -46,11 +46,13 @@ def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
 def test_the_long_run_table_renders_rows_and_what_is_still_training():
     row = {"steps": 90_000, "train_seconds": None, "accuracy": 0.998, "fcd": 0.69, "precision": 0.77,
            "recall": 0.80, "coverage": 0.86, "broken": 0.004, "cas": 0.99}
-    data = {"base_steps": 90_000, "rows": {"shipped recipe": row},
+    trained = {**row, "steps": 57_800, "train_seconds": 4_920.0, "machines": ["AMD EPYC", "Intel Xeon"]}
+    data = {"base_steps": 90_000, "rows": {"shipped recipe": row, "batch 128": trained},
             "planned": {"D twice as wide + dense 256": {"steps": 56_400, "ratio": 0.627}}}
     machine = {"cpu": "cpu", "threads": 2, "cores": 2, "torch": "2", "python": "3", "date": "d",
                "matmul_peak_gflops": 1}
     text = render({"machine": machine, "recipe_long": data})  # the whole file, as `make bench` writes it
     assert "## The long run" in text
     assert "| shipped recipe | 90,000 | — | 0.9980 | 0.690 |" in text
+    assert "| batch 128 | 57,800 | 82.0 on AMD EPYC and Intel Xeon | 0.9980 |" in text  # where its minutes went
     assert "D twice as wide + dense 256 (56,400 steps)" in text
