@@ -37,7 +37,12 @@ def targets(results: dict) -> list[str]:
     throughput = results.get("throughput", {}).get("fast")
     if throughput:
         fraction = throughput["fraction_of_matmul_peak"]
-        rows.append(("training at ≥ 40% of the matmul peak", f"{100 * fraction:.0f}%", fraction >= 0.40))
+        preset, most = _above_matmul_peak(results["throughput"])
+        if preset:  # a yardstick something outruns is not this CPU's peak: the fraction cannot be judged against it
+            rows.append(("training at ≥ 40% of the matmul peak", f"{100 * fraction:.0f}% of a matmul that "
+                         f"underestimates this CPU's peak ({preset} trained at {100 * most:.0f}% of it)", None))
+        else:
+            rows.append(("training at ≥ 40% of the matmul peak", f"{100 * fraction:.0f}%", fraction >= 0.40))
     sampling = results.get("sampling")
     if sampling:
         rate = sampling["images_per_second_batch_1024"]
@@ -45,7 +50,7 @@ def targets(results: dict) -> list[str]:
     rows += _distribution_targets(results.get("distribution", {})) + _load_targets(results.get("load", {}))
     if not rows:
         return []
-    verdict = {True: "met", False: "**not met**", None: "not run"}
+    verdict = {True: "met", False: "**not met**", None: "not judged"}
     return (["## Targets (2 CPU cores, MNIST)", "", "| target | measured | |", "|---|---|---|"]
             + [f"| {name} | {value} | {verdict[ok]} |" for name, value, ok in rows] + [""])
 
@@ -144,6 +149,13 @@ def _quality(results: dict) -> list[str]:
     return lines
 
 
+def _above_matmul_peak(throughput: dict) -> tuple[str | None, float]:
+    """(the preset furthest above 100% of the matmul peak, its fraction), or (None, 0.0) when none is above it."""
+    fraction, preset = max(((data["fraction_of_matmul_peak"], name) for name, data in throughput.items()),
+                           default=(0.0, None))
+    return (preset, fraction) if fraction > 1 else (None, 0.0)
+
+
 def _throughput(results: dict) -> list[str]:
     lines: list[str] = []
     lines += ["## Training throughput (2 threads)", "",
@@ -160,7 +172,13 @@ def _throughput(results: dict) -> list[str]:
               else "a matmul of the size that gave that run's peak")
     lines += ["", "Of matmul peak: median over bursts of 5 training steps of (the burst's GFLOP/s / "
               f"{matmul} timed right after it), since this machine's speed "
-              "drifts between minutes; the matmul's median is in results.json (matmul_peak_beside_gflops).", "",
+              "drifts between minutes; the matmul's median is in results.json (matmul_peak_beside_gflops)."]
+    preset, most = _above_matmul_peak(results["throughput"])
+    if preset:
+        lines[-1] += (f" On this CPU the matmul is not the peak: {preset}'s convolutions ran at {100 * most:.0f}% "
+                      "of it (torch's convolutions and its matmul take different kernels, and here the matmul's are "
+                      "slower), so these fractions are not judged against the target.")
+    lines += ["",
               "Peak RSS: a fresh process loading MNIST and training 20 steps. digitgan keeps freed memory for "
               "reuse (see Sampling); the last column is the same process with glibc's default allocator.", ""]
     return lines

@@ -120,3 +120,18 @@ def test_each_section_names_the_machine_it_was_measured_on():
         "page": {"commit": "b" * 40, "date": "d", "sources": ["y.py"]}}}
     onnx, page = provenance_lines(results, ("onnx", "page"), {"onnx": [], "page": []})
     assert "on AMD EPYC (2 threads, matmul peak 223.8 GFLOP/s)" in onnx and "(machine not recorded)" in page
+
+
+def test_a_matmul_that_a_preset_outruns_is_not_judged_as_the_peak():
+    def preset(fraction):
+        return {"images_per_second": 100.0, "flops_per_step": 1e9, "gflops": 50.0, "fraction_of_matmul_peak": fraction,
+                "g_params": 1, "d_params": 1, "matmul_size": 1024}
+
+    def peak_row(throughput):
+        return next(line for line in targets({"machine": machine(), "throughput": throughput})
+                    if line.startswith("| training at ≥ 40% of the matmul peak"))
+
+    assert peak_row({"fast": preset(0.72), "acgan": preset(0.8)}).endswith("| 72% | met |")
+    outrun = {"fast": preset(0.72), "acgan": preset(2.26)}
+    assert peak_row(outrun).endswith("(acgan trained at 226% of it) | not judged |")
+    assert "On this CPU the matmul is not the peak: acgan's" in render({"machine": machine(), "throughput": outrun})
