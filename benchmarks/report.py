@@ -511,6 +511,16 @@ def _recipe_long(results: dict) -> list[str]:
         if row.get("machines"):
             minutes += " on " + " and ".join(row["machines"])
         lines.append(f"| {name} | {row['steps']:,} | {minutes} | {cells(row)} |")
+    if data.get("end_path"):
+        lines += ["", "The end path, no training: the committed model's BatchNorm statistics recomputed from its own "
+                      "weights over more batches of fresh noise than the 100 it was exported with (standing "
+                      "statistics; same evaluation):", "",
+                  "| standing statistics | accuracy | FCD | precision | recall | coverage | broken share | CAS |",
+                  "|---" * 8 + "|"]
+        baseline = data.get("rows", {}).get("shipped recipe")
+        if baseline:
+            lines.append(f"| 100 batches (the committed model) | {cells(baseline)} |")
+        lines += [f"| {int(batches):,} batches | {cells(row)} |" for batches, row in data["end_path"].items()]
     waiting = [f"{name} ({plan['steps']:,} steps)" for name, plan in data.get("planned", {}).items()
                if name not in data.get("rows", {})]
     if waiting:

@@ -3,6 +3,8 @@ invocations, and its table."""
 
 import json
 
+import torch
+
 from benchmarks.common import apply_changes, train_towards
 from benchmarks.report import render
 from benchmarks.sections.recipe_long import LONG_LEVERS, SCHEDULE_LEVERS, equal_time_config
@@ -48,7 +50,8 @@ def test_the_long_run_table_renders_rows_and_what_is_still_training():
            "recall": 0.80, "coverage": 0.86, "broken": 0.004, "cas": 0.99}
     trained = {**row, "steps": 57_800, "train_seconds": 4_920.0, "machines": ["AMD EPYC", "Intel Xeon"]}
     data = {"base_steps": 90_000, "rows": {"shipped recipe": row, "batch 128": trained},
-            "planned": {"D twice as wide + dense 256": {"steps": 56_400, "ratio": 0.627}}}
+            "planned": {"D twice as wide + dense 256": {"steps": 56_400, "ratio": 0.627}},
+            "end_path": {"400": {**row, "fcd": 0.65}}}
     machine = {"cpu": "cpu", "threads": 2, "cores": 2, "torch": "2", "python": "3", "date": "d",
                "matmul_peak_gflops": 1}
     text = render({"machine": machine, "recipe_long": data})  # the whole file, as `make bench` writes it
@@ -56,3 +59,22 @@ def test_the_long_run_table_renders_rows_and_what_is_still_training():
     assert "| shipped recipe | 90,000 | — | 0.9980 | 0.690 |" in text
     assert "| batch 128 | 57,800 | 82.0 on AMD EPYC and Intel Xeon | 0.9980 |" in text  # where its minutes went
     assert "D twice as wide + dense 256 (56,400 steps)" in text
+    assert "| 100 batches (the committed model) | 0.9980 | 0.690 |" in text
+    assert "| 400 batches | 0.9980 | 0.650 |" in text
+
+
+def test_the_committed_model_s_batchnorm_statistics_are_its_standing_statistics(tmp_path):
+    """The end path's copies recompute what the trainer exported: with the committed model's own 100 batches, its
+    BatchNorm statistics come back (floats: another CPU sums in another order)."""
+    from benchmarks.sections.recipe_long import with_standing_statistics
+    from digitgan.modelfolder.folder import default_model_dir, load_generator
+
+    committed, config, _ = load_generator(default_model_dir(), for_sampling=False)
+    assert config.train.standing_stats == 100
+    again, again_config, raw = load_generator(with_standing_statistics(default_model_dir(), 100, tmp_path / "copy"),
+                                              for_sampling=False)
+    assert again_config.train.standing_stats == 100 and raw["step"] == 90_000
+    buffers = dict(again.named_buffers())
+    for name, buffer in committed.named_buffers():
+        if buffer.is_floating_point():
+            torch.testing.assert_close(buffers[name], buffer, rtol=1e-4, atol=1e-5, msg=name)
