@@ -46,6 +46,9 @@ LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4",
                "G twice as wide again (256 -> 128 -> 64)",
                "learning rates halving every 480,000 images (1/64 at the end)")
 
+# The smoke's baseline: the smallest budget scaled_config keeps (it rounds steps to hundreds).
+SMOKE_BASE_STEPS = 100
+
 # The committed model exported with standing statistics over this many batches; the end path tries more.
 END_PATH_BATCHES = (400, 1600)
 
@@ -60,7 +63,7 @@ def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
 def run(context: Context) -> None:
     results = context.results.setdefault("recipe_long", {})
     runs = context.args.runs / "recipe_long"
-    base_steps = 20 if context.smoke else BASE_STEPS
+    base_steps = SMOKE_BASE_STEPS if context.smoke else BASE_STEPS
     results["base_steps"] = base_steps
     rows = results.setdefault("rows", {})
     if BASELINE not in rows:

@@ -3,6 +3,7 @@ invocations, and its table."""
 
 import json
 
+import pytest
 import torch
 
 from benchmarks.common import apply_changes, train_towards
@@ -86,3 +87,45 @@ def test_the_end_path_recomputes_the_standing_statistics_the_trainer_exports(tmp
         if buffer.is_floating_point():
             torch.testing.assert_close(same[name], buffer, msg=name)
     assert any(not torch.allclose(more[name], same[name]) for name in same)
+
+
+@pytest.mark.slow
+def test_the_section_trains_every_lever_once_and_a_second_call_adds_nothing(tmp_path, monkeypatch):
+    """The whole section in its smoke (a few steps a lever, the evaluation replaced by figures): every lever gets a
+    row with where its minutes went, the end path its row, and calling it again trains and evaluates nothing."""
+    from types import SimpleNamespace
+
+    import benchmarks.sections.recipe_long as recipe_long
+
+    smoke_config = recipe_long.equal_time_config
+    for name in LONG_LEVERS:  # the smoke's own budget trains every lever
+        assert smoke_config(name, 1.0, recipe_long.SMOKE_BASE_STEPS).train.steps > 0, name
+    cheap = {"steps": 3, "standing_stats": 2}
+    monkeypatch.setattr(recipe_long, "equal_time_config",
+                        lambda name, ratio, base_steps: apply_changes(smoke_config(name, ratio, base_steps), cheap))
+    evaluations = []
+
+    def evaluated(run_dir, cas, smoke):
+        evaluations.append(run_dir.name)
+        return {"accuracy": 0.99, "fcd": 1.0 + len(evaluations) / 100, "precision": 0.7, "recall": 0.7,
+                "coverage": 0.8, "broken": 0.01, "cas": 0.98}
+
+    monkeypatch.setattr(recipe_long, "evaluated", evaluated)
+    saves = []
+    context = SimpleNamespace(smoke=True, results={"machine": {"cpu": "Some CPU"}}, save=lambda: saves.append(1),
+                              args=SimpleNamespace(runs=tmp_path, recipe_long_slice_minutes=60.0))
+    recipe_long.run(context)
+    data = json.loads(json.dumps(context.results["recipe_long"]))
+    assert list(data["rows"]) == [recipe_long.BASELINE, *LONG_LEVERS]
+    assert data["rows"][recipe_long.BASELINE]["steps"] == 90_000, "the committed model's own row"
+    for name in LONG_LEVERS:
+        row = data["rows"][name]
+        assert row["steps"] == data["planned"][name]["steps"] == 3 and row["machines"] == ["Some CPU"]
+        assert row["train_seconds"] > 0
+    assert list(data["end_path"]) == ["2"] and saves
+    first = (list(evaluations), json.dumps(context.results, sort_keys=True))
+    recipe_long.run(context)
+    assert (evaluations, json.dumps(context.results, sort_keys=True)) == first, "nothing trained or evaluated again"
+    context.results["machine"].update(threads=2, cores=2, torch="2", python="3", date="d", matmul_peak_gflops=1)
+    text = render(context.results)
+    assert all(f"| {name} | 3 |" in text for name in LONG_LEVERS)
