@@ -97,12 +97,12 @@ def test_the_section_trains_every_lever_once_and_a_second_call_adds_nothing(tmp_
 
     import benchmarks.sections.recipe_long as recipe_long
 
-    smoke_config = recipe_long.equal_time_config
+    equal_time = recipe_long.equal_time_config
     for name in LONG_LEVERS:  # the smoke's own budget trains every lever
-        assert smoke_config(name, 1.0, recipe_long.SMOKE_BASE_STEPS).train.steps > 0, name
+        assert equal_time(name, 1.0, recipe_long.SMOKE_BASE_STEPS).train.steps > 0, name
     cheap = {"steps": 3, "standing_stats": 2}
     monkeypatch.setattr(recipe_long, "equal_time_config",
-                        lambda name, ratio, base_steps: apply_changes(smoke_config(name, ratio, base_steps), cheap))
+                        lambda name, ratio, base_steps: apply_changes(equal_time(name, ratio, base_steps), cheap))
     evaluations = []
 
     def evaluated(run_dir, cas, smoke):
