@@ -17,6 +17,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   mimic           your own hand: 1,000 MNIST test digits and 20 drawn ones inverted three ways, redrawn, style kept
   distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
   recipe          levers on the shipped recipe at equal time towards the real floor (screens, then finals)
+  recipe_classes  a second screen, two seeds each: levers on the class loss's pull (narrow 7s and 9s)
   recipe_long     the shipped model's full budget against levers at equal time (a long run; resumes)
   gpu_recipe      on CUDA: the shipped model's quality in a minute of training (batch-scaled candidates)
 
@@ -52,6 +53,7 @@ from benchmarks.sections import (
     page,
     quality,
     recipe,
+    recipe_classes,
     recipe_long,
     sampling,
     serve,
@@ -65,7 +67,8 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
     "onnx": onnx.run, "page": page.run, "mimic": mimic.run,
-    "distribution": distribution.run, "recipe": recipe.run, "recipe_long": recipe_long.run,
+    "distribution": distribution.run, "recipe": recipe.run,
+    "recipe_classes": recipe_classes.run, "recipe_long": recipe_long.run,
     "gpu_recipe": gpu_recipe.run,
 }
 
@@ -79,7 +82,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-seconds", type=float, default=10.0, help="training seconds between evaluations")
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--load-rounds", type=int, default=3, help="interleaved rounds for 'load'")
-    parser.add_argument("--recipe-minutes", type=float, default=3.0, help="training minutes per lever, 'recipe' screen")
+    parser.add_argument("--recipe-minutes", type=float, default=3.0,
+                        help="training minutes per lever and seed, 'recipe' and 'recipe_classes' screens")
     parser.add_argument("--recipe-final-minutes", type=float, default=15.0,
                         help="training minutes per finalist and seed, 'recipe' finals")
     parser.add_argument("--recipe-long-slice-minutes", type=float, default=0.0,

@@ -2,7 +2,10 @@
 
 G side: a module mapping (z (N, z_dim), label_vector (N, C)) -> input code (N, out_dim).
 D side: a set of switches a discriminator composes: inject the label before the first dense layer
-(concat), add a projection term (Miyato & Koyama 2018), or add an auxiliary classifier head (ACGAN).
+(concat), add a projection term (Miyato & Koyama 2018), add an auxiliary classifier head (ACGAN), or twin
+auxiliary classifiers (TAC-GAN, Gong et al. 2019): the classifier learns the classes of real images only and a twin
+those of generated ones; G lowers the first's class loss and raises the twin's, which removes ACGAN's pull of every
+sample towards where its class is easiest to tell (the objective, training/objective.py, owns that math).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class DConditioning:
     inject: bool = False      # label concatenated before D's first dense layer
     project: bool = False     # + <embed(label), features>
     aux: bool = False         # auxiliary classifier head (ACGAN)
+    twin: bool = False        # and a twin classifier head for generated images (TAC-GAN; needs aux)
 
 
 D_CONDITIONING: dict[str, DConditioning] = {
@@ -77,4 +81,6 @@ D_CONDITIONING: dict[str, DConditioning] = {
     "projection": DConditioning(project=True),
     "acgan": DConditioning(aux=True),
     "projection-acgan": DConditioning(project=True, aux=True),
+    "tac": DConditioning(aux=True, twin=True),
+    "projection-tac": DConditioning(project=True, aux=True, twin=True),
 }

@@ -79,13 +79,17 @@ class FeatureStack(nn.Module):
 
 
 class Discriminator(FeatureStack):
-    """D(images: (N,1,28,28) in [-1,1], label_vector: (N,C)) -> (adversarial logits (N,), class logits (N,C) | None)."""
+    """D(images: (N,1,28,28) in [-1,1], label_vector: (N,C)) -> (adversarial logits (N,), class logits | None).
+
+    Class logits are (N, C) for an auxiliary classifier; with twin classifiers (TAC) (N, 2C): the classifier's C
+    logits, then the twin's (one dense layer for both: one matrix product)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.adversarial = self.sn(nn.Linear(self.width, 1))
         self.projection = self.sn(nn.Linear(config.num_classes, self.width, bias=False)) if self.cond.project else None
-        self.classifier = nn.Linear(self.width, config.num_classes) if self.cond.aux else None
+        heads = 2 if self.cond.twin else 1
+        self.classifier = nn.Linear(self.width, heads * config.num_classes) if self.cond.aux else None
 
     def forward(self, images: torch.Tensor, label_vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         features = self.embed(images, label_vector)

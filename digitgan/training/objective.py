@@ -3,8 +3,8 @@
 Adversarial losses are registered by name as the literature defines them; logits are D's raw adversarial outputs
 (N,). `bce` is the non-saturating loss of Goodfellow et al. (G maximises log D(G(z))), written with softplus so
 that it is exactly binary cross-entropy on sigmoid(logits). On top of the adversarial term the objective adds the
-ACGAN auxiliary class loss (when D has a classifier head), the WGAN-GP gradient penalty, R1 and balanced
-consistency regularisation.
+ACGAN auxiliary class loss (when D has a classifier head; with twin classifiers the TAC-GAN terms of Gong et al.
+2019), the WGAN-GP gradient penalty, R1 and balanced consistency regularisation.
 
 The training step only asks `discriminator_loss(...)` and `generator_loss(...)` for (loss, metrics); the held-out
 losses of the epoch table use the same two calls.
@@ -23,7 +23,7 @@ from digitgan import seeds
 from digitgan.choices import LOSS_NAMES, check_registry
 from digitgan.images import from_uint8
 from digitgan.kinds import OBJECTIVE_NAMES, kind_of
-from digitgan.models import one_hot, sample_noise
+from digitgan.models import D_CONDITIONING, one_hot, sample_noise
 from digitgan.training.augment import AUGMENTS
 from digitgan.training.autoencoder import AutoencoderObjective
 from digitgan.training.state import next_batch
@@ -114,6 +114,7 @@ class Objective:
         t = config.train
         self.adversarial = LOSSES[t.loss]
         self.aux_weight = t.aux_weight
+        self.twin = D_CONDITIONING[config.model.d_cond].twin
         self.label_smoothing = 0.0 if held_out else t.label_smoothing
         self.gp_lambda = 0.0 if held_out or not self.adversarial.gradient_penalty else t.gp_lambda
         self.r1_gamma = 0.0 if held_out else t.r1_gamma
@@ -128,6 +129,15 @@ class Objective:
             return discriminator
         augment = self.augment
         return lambda images, label_vector: discriminator(augment(images, rng), label_vector)
+
+    def classifier_logits(self, class_logits: torch.Tensor) -> torch.Tensor:
+        """D's class logits (N, C or 2C) -> the classifier's (N, C): the head that learns real images' classes."""
+        return class_logits[:, :class_logits.shape[1] // 2] if self.twin else class_logits
+
+    def fake_class_logits(self, class_logits: torch.Tensor) -> torch.Tensor:
+        """The head that learns generated images' classes (N, C): the twin's with twin classifiers (TAC), else the
+        classifier itself (ACGAN trains one classifier on both)."""
+        return class_logits[:, class_logits.shape[1] // 2:] if self.twin else class_logits
 
     @property
     def needs_real_gradient(self) -> bool:
@@ -171,7 +181,9 @@ class Objective:
             loss = loss + self.consistency_weight * consistency
             metrics["consistency"] = consistency.item()
         if real_class is not None:
-            auxiliary = class_loss(real_class, real_vector) + class_loss(fake_class, fake_vector)
+            real_class = self.classifier_logits(real_class)
+            auxiliary = (class_loss(real_class, real_vector)
+                         + class_loss(self.fake_class_logits(fake_class), fake_vector))
             loss = loss + self.aux_weight * auxiliary
             metrics["aux_loss"] = 0.5 * auxiliary.item()
             metrics["aux_acc"] = (real_class.argmax(1) == real_vector.argmax(1)).float().mean().item()
@@ -201,6 +213,7 @@ class Objective:
             loss = loss + self.consistency_weight * consistency
             metrics["consistency"] = consistency.item()
         if classes is not None:
+            classes = self.classifier_logits(classes) if real else self.fake_class_logits(classes)
             auxiliary = class_loss(classes, label_vector)
             loss = loss + self.aux_weight * auxiliary
             metrics["aux_loss"] = auxiliary.item()
@@ -213,13 +226,19 @@ class Objective:
 
     def generator_loss(self, discriminator: Callable, fake: torch.Tensor,
                        fake_vector: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller."""
+        """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller. With twin
+        classifiers G also raises the twin's class loss: the classifier's term alone would lower the conditional
+        entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN)."""
         with self.autocast(fake.device):
             fake_logits, fake_class = discriminator(fake, fake_vector)
         adversarial = self.adversarial.g(fake_logits.float())
         loss = adversarial
         if fake_class is not None:
-            loss = adversarial + self.aux_weight * class_loss(fake_class.float(), fake_vector)
+            fake_class = fake_class.float()
+            auxiliary = class_loss(self.classifier_logits(fake_class), fake_vector)
+            if self.twin:
+                auxiliary = auxiliary - class_loss(self.fake_class_logits(fake_class), fake_vector)
+            loss = adversarial + self.aux_weight * auxiliary
         return loss, {"g_loss": loss.item(), "g_adv": adversarial.item()}
 
     def update(self, state: TrainState, config: RunConfig, images: torch.Tensor,

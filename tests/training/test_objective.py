@@ -59,6 +59,47 @@ def test_auxiliary_terms_and_weights():
                                           rel=1e-5)
 
 
+def _twin_config(**train_changes):
+    from digitgan.config import RunConfig
+
+    config = tiny_config(**train_changes)
+    config.model.d_cond = "projection-tac"
+    return RunConfig.from_dict(config.to_dict())
+
+
+def test_twin_classifiers_learn_real_and_generated_classes_apart_and_g_raises_the_twin_s_loss():
+    """TAC-GAN (Gong et al. 2019): D's classifier learns the classes of real images, its twin those of generated
+    ones; G lowers the classifier's class loss and raises the twin's."""
+    config = _twin_config(aux_weight=0.5)
+    discriminator = build_partner(config.model).eval()
+    objective = Objective(config)
+    real, real_vector, fake, fake_vector = _batch(config)
+    _, real_classes = discriminator(real, real_vector)
+    _, fake_classes = discriminator(fake, fake_vector)
+    assert real_classes.shape == (len(real), 20)  # the classifier's 10 logits, then the twin's
+    loss, metrics = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
+    auxiliary = class_loss(real_classes[:, :10], real_vector) + class_loss(fake_classes[:, 10:], fake_vector)
+    assert loss.item() == pytest.approx(metrics["d_adv"] + 0.5 * auxiliary.item(), rel=1e-5)
+    assert metrics["aux_acc"] == (real_classes[:, :10].argmax(1) == real_vector.argmax(1)).float().mean().item()
+    real_side, _ = objective.discriminator_side_loss(discriminator, real, real_vector, real=True)
+    fake_side, _ = objective.discriminator_side_loss(discriminator, fake, fake_vector, real=False)
+    assert torch.allclose(real_side + fake_side, loss, atol=1e-5)
+    g_loss, g_metrics = objective.generator_loss(discriminator, fake, fake_vector)
+    twin_term = class_loss(fake_classes[:, :10], fake_vector) - class_loss(fake_classes[:, 10:], fake_vector)
+    assert g_loss.item() == pytest.approx(g_metrics["g_adv"] + 0.5 * twin_term.item(), rel=1e-5)
+
+
+def test_twin_classifiers_train_and_resume_exactly(tmp_path):
+    import numpy as np
+
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    assert resumes_exactly(tmp_path / "run", lambda steps: _twin_config(dataset=str(path), steps=steps,
+                                                                         checkpoint_every=3))
+
+
 def test_r1_is_the_squared_input_gradient():
     x = torch.randn(4, 1, 28, 28, requires_grad=True)
     logits = (x ** 2).flatten(1).sum(1)  # gradient 2x

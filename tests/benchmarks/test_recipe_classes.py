@@ -1,0 +1,62 @@
+"""The class-loss screen (bench section "recipe_classes"): every lever is a buildable configuration of the `shipped`
+preset; every lever trains with both seeds once (a second call resumes and adds nothing); the table shows the seeds'
+mean, FCD per seed and the 7s' and 9s' diversity against real data's."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import benchmarks.sections.recipe_classes as recipe_classes
+from benchmarks.report import render
+from digitgan.config import load_preset, with_settings
+from digitgan.models import check_buildable
+
+
+def test_every_lever_is_a_buildable_configuration():
+    for changes in recipe_classes.LEVERS.values():
+        check_buildable(with_settings(load_preset(recipe_classes.PRESET), changes).model)
+
+
+def test_diversity_shares_are_the_model_s_over_real_data_s():
+    report = {"model": {"intra_class_diversity": [5.0, 9.0]}, "real_floor": {"intra_class_diversity": [10.0, 9.0]}}
+    assert recipe_classes.diversity_shares(report) == [0.5, 1.0]
+
+
+def test_each_lever_trains_each_seed_once_and_the_table_renders(tmp_path, monkeypatch):
+    trained = []
+
+    def time_to_quality(preset, minutes, eval_seconds, out, steps_per_second, changes):
+        run = Path(out) / f"run-{len(trained)}"
+        (run / "eval").mkdir(parents=True)
+        diversity = [10.0] * 10
+        diversity[7] = 8.5 + changes["seed"]
+        (run / "eval" / "report.json").write_text(json.dumps(
+            {"model": {"intra_class_diversity": diversity}, "real_floor": {"intra_class_diversity": [10.0] * 10}}))
+        trained.append(dict(changes))
+        return {"steps": 1000 + len(trained), "images_seen": 64_000, "train_seconds": 180.0, "run_dir": str(run)}
+
+    def evaluated(run, cas, smoke):
+        return {"accuracy": 0.998, "fcd": 1.0 + len(trained) / 10, "precision": 0.75, "recall": 0.7,
+                "coverage": 0.82, "broken": 0.003}
+
+    monkeypatch.setattr(recipe_classes, "time_to_quality", time_to_quality)
+    monkeypatch.setattr(recipe_classes, "evaluated", evaluated)
+    saves = []
+    context = SimpleNamespace(smoke=False, results={}, save=lambda: saves.append(1),
+                              steps_per_second=lambda preset: 20.0,
+                              args=SimpleNamespace(runs=tmp_path, recipe_minutes=3.0))
+    recipe_classes.run(context)
+    levers = list(recipe_classes.LEVERS)
+    assert [(run["seed"], run.get("d_cond")) for run in trained][:2] == [(0, None), (1, None)]
+    assert len(trained) == 2 * len(levers) and saves
+    rows = context.results["recipe_classes"]["rows"]
+    assert rows[levers[0]]["fcd"] == (1.1 + 1.2) / 2
+    first = json.dumps(context.results, sort_keys=True)
+    recipe_classes.run(context)
+    assert len(trained) == 2 * len(levers) and json.dumps(context.results, sort_keys=True) == first
+    context.results["machine"] = {"cpu": "Some CPU", "threads": 2, "cores": 2, "torch": "2", "python": "3",
+                                  "date": "d", "matmul_peak_gflops": 1}
+    text = render(context.results)
+    assert "the class loss's pull" in text
+    assert f"| {levers[0]} | 1,001/1,002 | 0.9980 | 1.150 | 1.100 / 1.200 | 0.750 |" in text
+    assert "| 90% | 100% |" in text  # 7s: (0.85 + 0.95) / 2 of real data's diversity; 9s: as varied as real
