@@ -51,7 +51,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
                        "benchmarks/sections/recipe_classes.py", "benchmarks/sections/recipe.py",
                        "benchmarks/sections/quality.py"),
     "recipe_long": (*_TRAINING, *_EVALUATION, *_SHIPPED, "digitgan/presets/shipped.toml",
-                    "benchmarks/sections/recipe_long.py", "benchmarks/sections/recipe.py"),
+                    "benchmarks/sections/recipe_long.py", "benchmarks/sections/recipe.py",
+                    "benchmarks/sections/recipe_classes.py"),
     "gpu_recipe": (*_TRAINING, *_EVALUATION, "digitgan/presets/shipped.toml", "benchmarks/sections/gpu_recipe.py",
                    "benchmarks/sections/recipe.py"),
 }

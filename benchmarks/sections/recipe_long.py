@@ -12,7 +12,7 @@ training time — the levers a 3-minute screen cannot settle (a bigger D makes f
   training minutes and the machines (CPU models) they were spent on.
 
 The end path, no training: the committed model's BatchNorm statistics recomputed from its own weights with more
-batches than the 100 it was exported with ("standing statistics", training.state.standing_statistics, the stream it
+batches than the 100 it was exported with ("standing statistics", training.state.exported_sampler: the stream it
 was exported with) — the 3-minute screens ranked 400 batches among the best, the 15-minute finals could not tell.
 
 Every row: the standard evaluation (10,000 samples) and CAS on 60,000 generated, on evaluation seed 1 (the graded
@@ -21,17 +21,18 @@ seed 0 is kept for the final model)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Context, apply_changes, train_towards
 from benchmarks.sections.recipe import BASE_STEPS, LEVERS, evaluated, scaled_config
-from digitgan import seeds
+from benchmarks.sections.recipe_classes import LEVERS as CLASS_LEVERS
 from digitgan.config import RunConfig
 from digitgan.modelfolder.folder import default_model_dir, export_model, load_generator, read_model_config
 from digitgan.training.checkpoints import list_checkpoints
-from digitgan.training.state import standing_statistics
+from digitgan.training.state import exported_sampler
 
 BASELINE = "shipped recipe"
 # Levers of the learning-rate schedule alone: a step costs what the baseline's does, so at equal time they make the
@@ -39,12 +40,18 @@ BASELINE = "shipped recipe"
 SCHEDULE_LEVERS: dict[str, dict[str, Any]] = {
     "learning rates halving every 480,000 images (1/64 at the end)": {"lr_half_life": 480_000},
 }
+TWIN_CLASSIFIERS = "twin auxiliary classifiers (TAC-GAN)"
+# Levers whose step costs what the baseline's does, so at equal time they make the baseline's steps: the schedule
+# alone, and the twin classifier, which only widens D's class head by ten outputs (the class screen's step counts
+# move more between two seeds of one lever, with the machine's speed, than that could).
+SAME_COST_LEVERS = (*SCHEDULE_LEVERS, TWIN_CLASSIFIERS)
 # The order they train in: the screens' coverage winner, its FCD winner, the lever that made the shipped model (G's
-# width: 64 -> 128 channels moved FCD the most of anything tried, "distribution") taken one step further, then the
-# schedule: today's ends at 1/8 of the starting rates.
+# width: 64 -> 128 channels moved FCD the most of anything tried, "distribution") taken one step further, the
+# schedule (today's ends at 1/8 of the starting rates), then the class screen's winner (`recipe_classes`: the twin
+# classifier).
 LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4",
                "G twice as wide again (256 -> 128 -> 64)",
-               "learning rates halving every 480,000 images (1/64 at the end)")
+               "learning rates halving every 480,000 images (1/64 at the end)", TWIN_CLASSIFIERS)
 
 # The smoke's baseline: the smallest budget scaled_config keeps (it rounds steps to hundreds).
 SMOKE_BASE_STEPS = 100
@@ -57,7 +64,12 @@ def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
     """The `shipped` preset with lever `name`, seed 0, for the training time of `base_steps` baseline steps, where
     the lever makes `ratio` times the baseline's steps in equal time (recipe.scaled_config: the schedule scales
     with the images the run sees)."""
-    return scaled_config({**LEVERS, **SCHEDULE_LEVERS}[name], ratio, base_steps)
+    return scaled_config({**LEVERS, **CLASS_LEVERS, **SCHEDULE_LEVERS}[name], ratio, base_steps)
+
+
+def folder_name(name: str) -> str:
+    """A lever's run folder: its name with every run of characters a path would split or quote on made one '-'."""
+    return re.sub(r"[^\w.,+()-]+", "-", name)
 
 
 def run(context: Context) -> None:
@@ -87,8 +99,8 @@ def run(context: Context) -> None:
         if name in rows:
             continue
         if name not in planned:  # planned once: a later screen does not change a run that is under way
-            if context.smoke or name in SCHEDULE_LEVERS:
-                ratio = 1.0  # the smoke checks the code runs (it has no screens); a schedule costs nothing per step
+            if context.smoke or name in SAME_COST_LEVERS:
+                ratio = 1.0  # the smoke checks the code runs (it has no screens); these cost the baseline's step
             elif name in screen and BASELINE in screen:
                 ratio = screen[name]["steps"] / screen[BASELINE]["steps"]
             else:
@@ -96,7 +108,7 @@ def run(context: Context) -> None:
                                  "`make bench BENCH_ARGS='--only recipe'` first")
             planned[name] = {"ratio": round(ratio, 4), "steps": equal_time_config(name, ratio, base_steps).train.steps}
         config = equal_time_config(name, planned[name]["ratio"], base_steps)
-        run_dir = runs / name.replace(" ", "-")
+        run_dir = runs / folder_name(name)
         # A run may span invocations on different machines, whose speeds differ: its minutes say where they were spent
         # (a run without a checkpoint starts afresh, and so does its list).
         machines = planned[name].setdefault("machines", []) if list_checkpoints(run_dir) else []
@@ -122,7 +134,7 @@ def with_standing_statistics(model_dir: Path, batches: int, out: Path) -> Path:
     """A copy of the model in `model_dir` (a run folder `out` holding model/) whose generator's BatchNorm statistics
     are recomputed over `batches` batches by the stream the trainer exports with; returns `out`."""
     generator, config, raw = load_generator(model_dir, for_sampling=False)
-    sampler = standing_statistics(generator, config, batches, seed=config.train.seed + seeds.STANDING_STATISTICS)
+    sampler = exported_sampler(generator, config, batches)
     shutil.rmtree(out, ignore_errors=True)
     export_model(out / "model", sampler, apply_changes(config, {"standing_stats": batches}),
                  {key: raw[key] for key in ("step", "images_seen", "epoch") if key in raw})

@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 
-from digitgan import seeds
 from digitgan.config import RunConfig
 from digitgan.drawing.sampling import GRID_SEED, class_grid
 from digitgan.errors import TrainingDiverged
@@ -27,7 +26,7 @@ from digitgan.modelfolder.folder import export_model
 from digitgan.training.checkpoints import save_checkpoint, space_warning, tensor_bytes
 from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
 from digitgan.training.run import Run
-from digitgan.training.state import TrainState, all_finite, standing_statistics, state_to_dict
+from digitgan.training.state import TrainState, all_finite, exported_sampler, state_to_dict
 
 
 class Clock:
@@ -163,8 +162,7 @@ class Recorder:
 
     def sampler(self, state: TrainState) -> torch.nn.Module:
         """The generator that is evaluated and exported: the EMA, with standing statistics when configured."""
-        return standing_statistics(state.ema, self.config, self.config.train.standing_stats,
-                                   seed=self.config.train.seed + seeds.STANDING_STATISTICS)
+        return exported_sampler(state.ema, self.config)
 
     def save_grid(self, state: TrainState, name: str, sampler: torch.nn.Module | None = None) -> None:
         picture = class_grid(sampler or self.sampler(state), self.config, per_class=10, seed=GRID_SEED,

@@ -220,6 +220,13 @@ def standing_statistics(generator: torch.nn.Module, config: RunConfig, batches: 
     return copy_.eval()
 
 
+def exported_sampler(generator: torch.nn.Module, config: RunConfig, batches: int | None = None) -> torch.nn.Module:
+    """`generator` (the EMA) as a run exports it: standing statistics over `batches` batches (None: the run's
+    standing_stats) drawn from the run's export stream, so a model re-exported later draws what the run drew."""
+    return standing_statistics(generator, config, config.train.standing_stats if batches is None else batches,
+                               seed=config.train.seed + seeds.STANDING_STATISTICS)
+
+
 def start_state(config: RunConfig, num_images: int, device: torch.device,
                 saved: tuple[Path, dict[str, Any]] | None = None, dist_info: Dist | None = None) -> TrainState:
     """The state a run trains from, set up the one way `digitgan train` does (the benchmarks and probes call this

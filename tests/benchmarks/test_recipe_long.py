@@ -8,9 +8,15 @@ import torch
 
 from benchmarks.common import apply_changes, train_towards
 from benchmarks.report import render
-from benchmarks.sections.recipe_long import LONG_LEVERS, SCHEDULE_LEVERS, equal_time_config
+from benchmarks.sections.recipe_long import LONG_LEVERS, SCHEDULE_LEVERS, equal_time_config, folder_name
 from digitgan.config import load_preset
 from digitgan.models import check_buildable
+
+
+def test_every_lever_trains_in_one_folder_of_its_own():
+    names = [folder_name(name) for name in LONG_LEVERS]
+    assert len(set(names)) == len(names) and all("/" not in name and " " not in name for name in names)
+    assert folder_name("learning rates to 1/64") == "learning-rates-to-1-64"
 
 
 def test_a_slower_lever_gets_fewer_steps_and_a_schedule_scaled_with_them():
