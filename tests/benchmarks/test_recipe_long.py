@@ -39,6 +39,16 @@ def test_a_schedule_lever_keeps_its_own_schedule_scaled_with_the_run():
     assert equal_time_config(name, 0.5, 90_000).train.lr_half_life == SCHEDULE_LEVERS[name]["lr_half_life"] // 2
 
 
+def test_the_budget_row_is_the_shipped_recipe_for_150_000_steps_with_its_schedule_scaled():
+    from benchmarks.sections.recipe_long import BUDGET, SET_RATIOS
+
+    shipped = load_preset("shipped")
+    config = equal_time_config(BUDGET, SET_RATIOS[BUDGET], 90_000)
+    assert config.model == shipped.model and config.train.steps == 150_000
+    assert config.train.lr_decay_after == 4_800_000 and config.train.lr_half_life == 1_600_000  # both x 5/3
+    assert SET_RATIOS["twin auxiliary classifiers (TAC-GAN)"] == 1.0
+
+
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
