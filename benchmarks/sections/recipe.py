@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +72,18 @@ def evaluated(run: Path, cas: bool, smoke: bool) -> dict[str, Any]:
 
 
 def measured(name: str, changes: dict[str, Any], minutes: float, seed: int, context: Context, cas: bool,
-             runs: Path) -> dict[str, Any]:
+             runs: Path, extra: Callable[[Path], dict[str, Any]] | None = None,
+             section: str = "recipe") -> dict[str, Any]:
+    """One row: the shipped recipe with `changes` trained `minutes` from scratch with training seed `seed`, then
+    evaluated; `extra(run_dir)` adds fields read from the finished run (its report is in run_dir/eval)."""
     outcome = time_to_quality(PRESET, minutes, 1e9, runs, context.steps_per_second(PRESET),
                               changes={**changes, "seed": seed})
+    run = Path(outcome["run_dir"])
     row = {"seed": seed, "steps": outcome["steps"], "images_seen": outcome["images_seen"],
-           "train_seconds": outcome["train_seconds"], **evaluated(Path(outcome["run_dir"]), cas, context.smoke)}
-    print(f"recipe {name} ({minutes:g} min, seed {seed}): {row}", flush=True)
+           "train_seconds": outcome["train_seconds"], **evaluated(run, cas, context.smoke)}
+    if extra is not None:
+        row.update(extra(run))
+    print(f"{section} {name} ({minutes:g} min, seed {seed}): {row}", flush=True)
     return row
 
 

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Context
-from benchmarks.sections.quality import time_to_quality
-from benchmarks.sections.recipe import KEYS, PRESET, evaluated
+from benchmarks.sections.recipe import KEYS, measured
 
 BASELINE = "shipped recipe"
 LEVERS: dict[str, dict[str, Any]] = {
@@ -38,16 +37,9 @@ def diversity_shares(report: dict[str, Any]) -> list[float]:
                                                 report["real_floor"]["intra_class_diversity"], strict=True)]
 
 
-def measured(name: str, changes: dict[str, Any], minutes: float, seed: int, context: Context,
-             runs: Path) -> dict[str, Any]:
-    outcome = time_to_quality(PRESET, minutes, 1e9, runs, context.steps_per_second(PRESET),
-                              changes={**changes, "seed": seed})
-    run = Path(outcome["run_dir"])
-    row = {"seed": seed, "steps": outcome["steps"], "images_seen": outcome["images_seen"],
-           "train_seconds": outcome["train_seconds"], **evaluated(run, False, context.smoke)}
-    row["diversity_shares"] = diversity_shares(json.loads((run / "eval" / "report.json").read_text()))
-    print(f"recipe_classes {name} ({minutes:g} min, seed {seed}): {row}", flush=True)
-    return row
+def diversity_of(run: Path) -> dict[str, Any]:
+    """The finished run's diversity shares, read from its evaluation report."""
+    return {"diversity_shares": diversity_shares(json.loads((run / "eval" / "report.json").read_text()))}
 
 
 def run(context: Context) -> None:
@@ -61,7 +53,9 @@ def run(context: Context) -> None:
         seeds = rows.setdefault(name, {"seeds": []})["seeds"]
         for seed in SEEDS:
             if not any(row["seed"] == seed for row in seeds):
-                seeds.append(measured(name, changes, minutes, seed, context, context.args.runs / "recipe_classes"))
+                runs = context.args.runs / "recipe_classes"
+                seeds.append(measured(name, changes, minutes, seed, context, False, runs, extra=diversity_of,
+                                      section="recipe_classes"))
                 context.save()
         for key in KEYS:
             rows[name][key] = statistics.mean(row[key] for row in seeds)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import benchmarks.sections.recipe as recipe
 import benchmarks.sections.recipe_classes as recipe_classes
 from benchmarks.report import render
 from digitgan.config import load_preset, with_settings
@@ -14,7 +15,7 @@ from digitgan.models import check_buildable
 
 def test_every_lever_is_a_buildable_configuration():
     for changes in recipe_classes.LEVERS.values():
-        check_buildable(with_settings(load_preset(recipe_classes.PRESET), changes).model)
+        check_buildable(with_settings(load_preset(recipe.PRESET), changes).model)
 
 
 def test_diversity_shares_are_the_model_s_over_real_data_s():
@@ -39,8 +40,8 @@ def test_each_lever_trains_each_seed_once_and_the_table_renders(tmp_path, monkey
         return {"accuracy": 0.998, "fcd": 1.0 + len(trained) / 10, "precision": 0.75, "recall": 0.7,
                 "coverage": 0.82, "broken": 0.003}
 
-    monkeypatch.setattr(recipe_classes, "time_to_quality", time_to_quality)
-    monkeypatch.setattr(recipe_classes, "evaluated", evaluated)
+    monkeypatch.setattr(recipe, "time_to_quality", time_to_quality)
+    monkeypatch.setattr(recipe, "evaluated", evaluated)
     saves = []
     context = SimpleNamespace(smoke=False, results={}, save=lambda: saves.append(1),
                               steps_per_second=lambda preset: 20.0,
