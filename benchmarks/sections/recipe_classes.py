@@ -4,7 +4,7 @@ with less variety than real ones (intra-class diversity 12% and 7% under real da
 ACGAN-style class loss pulls every generated sample to where its class is easiest to tell, which narrows exactly the
 classes that border others (7 and 1, 9 and 4). The levers here loosen that pull (down to none: projection alone), or
 give G more noise to draw a class's variety from (z_dim 128 against 64); the last row is the one D lever the first
-screen lacked, spectral normalisation (it bounds how sharply D can separate, which is what narrows G's classes).
+screen lacked, spectral normalisation (it bounds D's Lipschitz constant: the usual brake on a D that wins too easily).
 
 Every row trains --recipe-minutes (3 by default) from scratch with training seeds 0 and 1, then the standard
 evaluation (10,000 samples) on evaluation seed 1 (the graded seed 0 is kept for the final model): the first screen's
