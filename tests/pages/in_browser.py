@@ -9,13 +9,23 @@ import numpy as np
 from digitgan.classifiers.reference import load_reference, predict
 
 
-def pixels_of(driver, element_id: str) -> np.ndarray:
-    """The drawn picture of an <img> as a (H, W) uint8 array (read through a canvas in the page)."""
-    values = driver.execute_script(
-        "const i = document.getElementById(arguments[0]); const c = document.createElement('canvas');"
-        "c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);"
-        "const d = x.getImageData(0, 0, c.width, c.height).data; const out = [];"
-        "for (let p = 0; p < d.length; p += 4) out.push(d[p]); return [c.width, c.height, out];", element_id)
+def pixels_of(driver, element_id: str, seconds: float = 30) -> np.ndarray:
+    """The drawn picture of an <img> as a (H, W) uint8 array (read through a canvas in the page). An <img> whose src
+    was just swapped has no picture until the new one decodes (naturalWidth 0): wait for it rather than read it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        values = driver.execute_script(
+            "const i = document.getElementById(arguments[0]);"
+            "if (!i.complete || i.naturalWidth === 0) return null;"
+            "const c = document.createElement('canvas');"
+            "c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);"
+            "const d = x.getImageData(0, 0, c.width, c.height).data; const out = [];"
+            "for (let p = 0; p < d.length; p += 4) out.push(d[p]); return [c.width, c.height, out];", element_id)
+        if values is not None:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{element_id} has no loaded picture after {seconds:g} s")
+        time.sleep(0.1)
     width, height, flat = values
     return np.asarray(flat, np.uint8).reshape(height, width)
 
