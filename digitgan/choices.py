@@ -15,7 +15,7 @@ MODEL_CHOICES: dict[str, tuple[str, ...]] = {
     "noise": ("normal", "uniform"),
     "g_body": ("mlp", "dcgan", "upsample"),
     "g_cond": ("hadamard", "concat", "none"),
-    "g_norm": ("batch", "none"),
+    "g_norm": ("batch", "none", "class-batch"),
     "g_act": ("relu", "lrelu"),
     "g_out": ("tanh", "sigmoid"),
     "d_body": ("conv", "mlp"),

@@ -66,7 +66,7 @@ class ModelConfig:
     g_base: int = _int(128, 1, MAX_WIDTH)                   # channels of the 7x7 map the dense layer produces
     g_stages: list[list[int]] = _stages([[64, 4, 2], [32, 4, 2]], ("channels", "kernel", "scale"), (1, 2))
     g_out_kernel: int = _int(3, 1, 9)
-    g_norm: str = _choice("batch", "g_norm")                # batch | none
+    g_norm: str = _choice("batch", "g_norm")                # batch | none | class-batch (per-class scale, shift)
     g_act: str = _choice("relu", "g_act")                   # relu | lrelu
     g_out: str = _choice("tanh", "g_out")                   # tanh | sigmoid (rescaled to [-1, 1])
     d_body: str = _choice("conv", "d_body")                 # mlp | conv

@@ -5,6 +5,9 @@ ACGAN-style class loss pulls every generated sample to where its class is easies
 classes that border others (7 and 1, 9 and 4). The levers here loosen that pull (down to none: projection alone), or
 give G more noise to draw a class's variety from (z_dim 128 against 64); the last row is the one D lever the first
 screen lacked, spectral normalisation (it bounds D's Lipschitz constant: the usual brake on a D that wins too easily).
+The last row changes how the class reaches G: besides the label concatenated to the noise, every BatchNorm of G takes
+a per-class scale and shift (conditional BatchNorm, as BigGAN's G): the one lever that ever moved recall much was G's
+conditioning (the first screen: Hadamard to concatenation).
 
 Every row trains --recipe-minutes (3 by default) from scratch with training seeds 0 and 1, then the standard
 evaluation (10,000 samples) on evaluation seed 1 (the graded seed 0 is kept for the final model): the first screen's
@@ -35,6 +38,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     # equal time a faster sitting gives every row more steps
     "shipped recipe, again in the sitting of the two above": {},
     "D with spectral normalisation": {"spectral_norm": True},
+    "shipped recipe, again in the sitting of the row below": {},
+    "the class in every stage of G (conditional BatchNorm)": {"g_norm": "class-batch"},
 }
 SEEDS = (0, 1)
 

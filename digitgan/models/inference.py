@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
-from digitgan.models.generator import Generator
+from digitgan.models.generator import Body, Generator
 
 
 class ToChannelsLast(nn.Module):
@@ -137,7 +137,7 @@ def for_inference(generator: Generator) -> Generator:
     is_conv_body = any(_conv_of(layer) is not None for layer in layers)
     if is_conv_body:
         layers = _channels_last_after_unflatten(layers)
-    fused.body = nn.Sequential(*layers)
+    fused.body = Body(*layers)
     if is_conv_body:
         fused.body.to(memory_format=torch.channels_last)
     for parameter in fused.parameters():

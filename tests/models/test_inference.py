@@ -7,21 +7,27 @@ from torch import nn
 from digitgan.config import RunConfig, load_preset, preset_names
 from digitgan.modelfolder.folder import export_model, load_generator
 from digitgan.models import G_BODIES, G_CONDITIONING, build_generator, one_hot, sample_noise
+from digitgan.models.generator import G_NORMS, ClassBatchNorm2d
 from digitgan.models.inference import UnflattenChannelsLast, for_inference
 from tests.models.test_models import small_model
 
 
 def trained_looking(config) -> nn.Module:
-    """A generator whose BatchNorms hold non-trivial running statistics and affine parameters, in eval mode."""
+    """A generator whose BatchNorms hold non-trivial running statistics and affine (or per-class) parameters, in eval
+    mode."""
     torch.manual_seed(0)
     generator = build_generator(config)
-    for module in generator.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            with torch.no_grad():
+    with torch.no_grad():
+        for module in generator.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.3, 3.0)
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.uniform_(-0.3, 0.3)
+                if module.affine:
+                    module.weight.uniform_(0.5, 1.5)
+                    module.bias.uniform_(-0.3, 0.3)
+            if isinstance(module, ClassBatchNorm2d):
+                module.gain.uniform_(-0.5, 0.5)
+                module.shift.uniform_(-0.3, 0.3)
     return generator.eval()
 
 
@@ -44,7 +50,7 @@ def test_every_preset_samples_the_same_images(preset):
 
 @pytest.mark.parametrize("g_body", list(G_BODIES))
 @pytest.mark.parametrize("g_cond", list(G_CONDITIONING))
-@pytest.mark.parametrize("g_norm", ["batch", "none"])
+@pytest.mark.parametrize("g_norm", list(G_NORMS))
 def test_every_body_and_conditioning(g_body, g_cond, g_norm):
     config = small_model(g_body=g_body, g_cond=g_cond, g_norm=g_norm)
     assert_same_images(trained_looking(config), config)

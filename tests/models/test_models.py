@@ -21,6 +21,7 @@ from digitgan.models import (
     sample_noise,
 )
 from digitgan.models.discriminator import feature_width
+from digitgan.models.generator import ClassBatchNorm2d
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.state import build_state
 from digitgan.training.step import train_step
@@ -73,7 +74,8 @@ def test_every_combination_trains(g_body, g_cond, d_body, d_cond, loss):
 
 
 @pytest.mark.parametrize("options", [dict(spectral_norm=True), dict(d_dropout=0.3), dict(d_norm="batch"),
-                                     dict(g_norm="none", g_act="lrelu", g_out="sigmoid"), dict(d_pool="gap")])
+                                     dict(g_norm="none", g_act="lrelu", g_out="sigmoid"), dict(d_pool="gap"),
+                                     dict(g_norm="class-batch")])
 @pytest.mark.parametrize("train_options", [dict(), dict(r1_gamma=1.0), dict(label_smoothing=0.1),
                                            dict(reuse_fake=True), dict(d_steps=2, g_batch_multiplier=2)])
 def test_options_train(options, train_options):
@@ -125,6 +127,29 @@ def test_unconditional_ignores_label():
     g = build_generator(small_model(g_cond="none")).eval()
     z = torch.randn(2, 8)
     assert torch.equal(g(z, one_hot(torch.tensor([1, 1]), 10)), g(z, one_hot(torch.tensor([5, 7]), 10)))
+
+
+def test_class_batchnorm_is_plain_batchnorm_at_start_and_the_class_reaches_every_stage():
+    config = small_model(g_cond="none", g_norm="class-batch")
+    g = build_generator(config)
+    norms = [m for m in g.modules() if isinstance(m, ClassBatchNorm2d)]
+    assert len(norms) == 1 + len(config.g_stages)  # the 7x7 base and every stage
+    x, y = torch.randn(4, 3, 5, 5), one_hot(torch.tensor([0, 3, 3, 9]), 10)
+    layer = ClassBatchNorm2d(3, 10).train()
+    torch.testing.assert_close(layer(x, y), torch.nn.functional.batch_norm(x, None, None, training=True))
+    with torch.no_grad():
+        layer.gain[3] = torch.tensor([1.0, 0.0, -0.5])
+        layer.shift[3] = torch.tensor([0.0, 2.0, 0.0])
+    expected = torch.nn.functional.batch_norm(x, None, None, training=True)  # classes 0 and 9 keep it, the 3s:
+    gain, shift = torch.tensor([2.0, 1.0, 0.5])[:, None, None], torch.tensor([0.0, 2.0, 0.0])[:, None, None]
+    expected[1:3] = expected[1:3] * gain + shift
+    torch.testing.assert_close(layer(x, y), expected)
+    with torch.no_grad():  # the unconditional code: the class moves the picture through the norms alone
+        for norm in norms:
+            norm.gain.normal_()
+    g.eval()
+    z = torch.randn(2, 8)
+    assert not torch.allclose(g(z, one_hot(torch.tensor([1, 1]), 10)), g(z, one_hot(torch.tensor([5, 7]), 10)))
 
 
 def test_projection_uses_label():
