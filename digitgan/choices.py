@@ -18,7 +18,7 @@ MODEL_CHOICES: dict[str, tuple[str, ...]] = {
     "g_norm": ("batch", "none", "class-batch"),
     "g_act": ("relu", "lrelu"),
     "g_out": ("tanh", "sigmoid"),
-    "d_body": ("conv", "mlp"),
+    "d_body": ("conv", "mlp", "resnet"),
     "d_cond": ("none", "concat", "projection", "acgan", "projection-acgan", "tac", "projection-tac"),
     "d_pool": ("flatten", "gap"),
     "d_norm": ("none", "batch"),

@@ -69,7 +69,7 @@ class ModelConfig:
     g_norm: str = _choice("batch", "g_norm")                # batch | none | class-batch (per-class scale, shift)
     g_act: str = _choice("relu", "g_act")                   # relu | lrelu
     g_out: str = _choice("tanh", "g_out")                   # tanh | sigmoid (rescaled to [-1, 1])
-    d_body: str = _choice("conv", "d_body")                 # mlp | conv
+    d_body: str = _choice("conv", "d_body")                 # mlp | conv | resnet (SNGAN's residual blocks)
     # none | concat | projection | acgan | projection-acgan | tac | projection-tac (twin auxiliary classifiers)
     d_cond: str = _choice("projection", "d_cond")
     d_stages: list[list[int]] = _stages([[64, 4, 2], [128, 4, 2]], ("channels", "kernel", "stride"), (1, 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -14,7 +15,8 @@ from digitgan.models.thin_conv import ThinConv2d
 if TYPE_CHECKING:
     from digitgan.config import ModelConfig
 
-D_BODIES = {"conv": "convolution stages (d_stages)", "mlp": "the flat image into dense layers"}
+D_BODIES = {"conv": "convolution stages (d_stages)", "mlp": "the flat image into dense layers",
+            "resnet": "residual blocks (d_stages: channels, odd kernel, 2 = average-pooled), SNGAN's"}
 D_POOLS = {"flatten": nn.Identity, "gap": lambda: nn.AdaptiveAvgPool2d(1)}
 D_NORMS = {"none": lambda channels: None, "batch": nn.BatchNorm2d}
 
@@ -23,17 +25,49 @@ def feature_width(config: ModelConfig) -> int:
     """The width of FeatureStack.features' output for (N, 1, 28, 28) images, from the stages' arithmetic (a conv of
     kernel k, stride s, padding (k - 1) // 2 maps size n to (n + 2 * padding - k) // s + 1) rather than a probe
     forward pass, which on the meta device (models.check_buildable) would load torch's compiler stack.
-    ValueError when a stage's kernel is larger than its padded input."""
-    if config.d_body != "conv":
+    ValueError when a stage's kernel is larger than its padded input, or a residual stage's kernel is even (its
+    convolutions must keep the size for the sum)."""
+    if config.d_body == "mlp":
         return 28 * 28
     size, channels = 28, 1
     for index, (out_channels, kernel, stride) in enumerate(config.d_stages):
+        if config.d_body == "resnet":
+            if kernel % 2 == 0 or kernel > size:
+                raise ValueError(f"d_stages[{index}]: a residual stage needs an odd kernel no larger than its "
+                                 f"{size}x{size} input, not {kernel}")
+            size, channels = size // stride, out_channels
+            continue
         padded = size + 2 * ((kernel - 1) // 2)
         if padded < kernel:
             raise ValueError(f"d_stages[{index}]: kernel {kernel} is larger than its {size}x{size} input "
                              f"({padded}x{padded} padded)")
         size, channels = (padded - kernel) // stride + 1, out_channels
     return channels if config.d_pool == "gap" else channels * size * size
+
+
+class ResidualBlock(nn.Module):
+    """SNGAN's discriminator block (Miyato et al. 2018, its CIFAR-10 D): x (N, C, H, W) -> residual(x) + shortcut(x),
+    (N, C', H / stride, W / stride). residual: [ReLU,] conv k x k, [norm,] ReLU, conv k x k, [norm,] [2 x 2 average
+    pool]; shortcut: a 1 x 1 conv where the width or size changes (pooled before it in the first block, after it
+    elsewhere, as SNGAN's). The first block has no ReLU on the raw pixels."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int, first: bool,
+                 wrap: Callable[[nn.Module], nn.Module], norm: Callable[[int], nn.Module | None]) -> None:
+        super().__init__()
+
+        def conv(cin: int, cout: int, size: int) -> list[nn.Module]:
+            layers = [wrap(ThinConv2d(cin, cout, size, padding=size // 2))]
+            normalisation = norm(cout) if size > 1 else None
+            return layers + ([normalisation] if normalisation is not None else [])
+
+        pool = [nn.AvgPool2d(2)] if stride == 2 else []
+        self.residual = nn.Sequential(*([] if first else [nn.ReLU()]), *conv(in_channels, out_channels, kernel),
+                                      nn.ReLU(), *conv(out_channels, out_channels, kernel), *pool)
+        learned = conv(in_channels, out_channels, 1) if in_channels != out_channels or stride == 2 else []
+        self.shortcut = nn.Sequential(*(pool + learned if first else learned + pool))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.residual(x) + self.shortcut(x)
 
 
 class FeatureStack(nn.Module):
@@ -56,7 +90,15 @@ class FeatureStack(nn.Module):
                 if config.d_dropout:
                     layers.append(nn.Dropout(config.d_dropout))
                 channels = out_channels
-        layers.append(D_POOLS[config.d_pool]() if config.d_body == "conv" else nn.Identity())
+        elif config.d_body == "resnet":
+            for index, (out_channels, kernel, stride) in enumerate(config.d_stages):
+                layers.append(ResidualBlock(channels, out_channels, kernel, stride, index == 0, self.sn,
+                                            D_NORMS[config.d_norm]))
+                if config.d_dropout:
+                    layers.append(nn.Dropout(config.d_dropout))
+                channels = out_channels
+            layers.append(nn.ReLU())
+        layers.append(D_POOLS[config.d_pool]() if config.d_body != "mlp" else nn.Identity())
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
         width = feature_width(config)

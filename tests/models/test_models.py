@@ -20,7 +20,7 @@ from digitgan.models import (
     one_hot,
     sample_noise,
 )
-from digitgan.models.discriminator import feature_width
+from digitgan.models.discriminator import ResidualBlock, feature_width
 from digitgan.models.generator import ClassBatchNorm2d
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.state import build_state
@@ -75,7 +75,9 @@ def test_every_combination_trains(g_body, g_cond, d_body, d_cond, loss):
 
 @pytest.mark.parametrize("options", [dict(spectral_norm=True), dict(d_dropout=0.3), dict(d_norm="batch"),
                                      dict(g_norm="none", g_act="lrelu", g_out="sigmoid"), dict(d_pool="gap"),
-                                     dict(g_norm="class-batch")])
+                                     dict(g_norm="class-batch"),
+                                     dict(d_body="resnet", d_stages=[[4, 3, 2], [8, 3, 2]], spectral_norm=True),
+                                     dict(d_body="resnet", d_stages=[[4, 3, 2], [4, 3, 1]], d_norm="batch")])
 @pytest.mark.parametrize("train_options", [dict(), dict(r1_gamma=1.0), dict(label_smoothing=0.1),
                                            dict(reuse_fake=True), dict(d_steps=2, g_batch_multiplier=2)])
 def test_options_train(options, train_options):
@@ -205,6 +207,7 @@ def test_check_buildable_passes_every_preset_and_leaves_the_random_stream_alone(
     (dict(g_stages=[[8, 4, 2]]), "draws (1, 14, 14) images"),
     (dict(d_stages=[[4, 4, 2], [8, 4, 2], [8, 4, 2], [8, 4, 2], [8, 4, 2]]), "does not build"),
     (dict(g_body="mlp", g_dense=[16384, 16384]), "parameters, more than"),
+    (dict(d_body="resnet", d_stages=[[4, 4, 2]]), "a residual stage needs an odd kernel"),
 ])
 def test_check_buildable_says_what_does_not_fit(changes, message):
     with pytest.raises(UserError, match=re.escape(message)):
@@ -238,3 +241,23 @@ def test_feature_width_is_the_width_the_stages_give(d_stages, d_pool):
     features = build_partner(config).features(torch.zeros(2, 1, 28, 28))
     assert features.shape == (2, feature_width(config))
     assert feature_width(small_model(d_body="mlp")) == 784
+
+
+@pytest.mark.parametrize("d_stages", [[[4, 3, 2], [8, 3, 2]], [[4, 3, 1]], [[4, 5, 2], [8, 3, 1], [8, 1, 2]],
+                                      [[4, 3, 2], [8, 3, 2], [8, 3, 2]]])
+@pytest.mark.parametrize("d_pool", ["flatten", "gap"])
+def test_residual_feature_width_is_the_width_the_blocks_give(d_stages, d_pool):
+    config = small_model(d_body="resnet", d_stages=d_stages, d_pool=d_pool)
+    features = build_partner(config).features(torch.zeros(2, 1, 28, 28))
+    assert features.shape == (2, feature_width(config))
+
+
+def test_residual_block_adds_its_branch_to_the_input_where_nothing_changes():
+    block = ResidualBlock(4, 4, 3, 1, first=False, wrap=lambda module: module, norm=lambda channels: None)
+    assert len(block.shortcut) == 0  # the identity: no 1x1 conv where width and size stay
+    x = torch.randn(2, 4, 7, 7)
+    torch.testing.assert_close(block(x), x + block.residual(x))
+    first = ResidualBlock(1, 4, 3, 2, first=True, wrap=lambda module: module, norm=lambda channels: None)
+    assert isinstance(first.residual[0], torch.nn.Conv2d)  # no ReLU on the raw pixels
+    assert isinstance(first.shortcut[0], torch.nn.AvgPool2d)  # pooled, then the 1x1 conv (SNGAN's first block)
+    assert first(torch.randn(2, 1, 28, 28)).shape == (2, 4, 14, 14)
