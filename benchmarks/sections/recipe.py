@@ -50,11 +50,12 @@ SCALED = "shipped recipe, schedule scaled to the run"
 
 
 def scaled_config(changes: dict[str, Any], ratio: float, base_steps: int = BASE_STEPS) -> RunConfig:
-    """The `shipped` preset with `changes`, seed 0, for `ratio` times `base_steps` steps (rounded to hundreds), the
-    schedule's image counts (decay start, half-life: those after `changes`) scaled by the images that run sees
-    against base_steps of the preset's batch, so the decay comes at the same point of the run."""
+    """The `shipped` preset with `changes`, training seed 0 unless `changes` sets one, for `ratio` times `base_steps`
+    steps (rounded to hundreds), the schedule's image counts (decay start, half-life: those after `changes`) scaled
+    by the images that run sees against base_steps of the preset's batch, so the decay comes at the same point of
+    the run."""
     base = load_preset(PRESET)
-    config = apply_changes(base, {**changes, "seed": 0})
+    config = apply_changes(base, {"seed": 0, **changes})
     steps = int(round(base_steps * ratio, -2))
     images = (steps * config.train.batch_size) / (base_steps * base.train.batch_size)
     return apply_changes(config, {"steps": steps, "epochs": 0, "minutes": 0,

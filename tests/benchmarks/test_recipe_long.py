@@ -49,6 +49,16 @@ def test_the_budget_row_is_the_shipped_recipe_for_150_000_steps_with_its_schedul
     assert SET_RATIOS["twin auxiliary classifiers (TAC-GAN)"] == 1.0
 
 
+def test_the_second_seed_row_is_the_shipped_recipe_with_only_its_seed_changed():
+    from benchmarks.sections.recipe_long import SECOND_SEED, SET_RATIOS
+
+    second = equal_time_config(SECOND_SEED, SET_RATIOS[SECOND_SEED], 90_000)
+    shipped = equal_time_config("learning rates halving every 480,000 images (1/64 at the end)", 1.0, 90_000)
+    assert second.train.seed == 1 and shipped.train.seed == 0
+    assert second.model == load_preset("shipped").model and second.train.steps == 90_000
+    assert apply_changes(second, {"seed": 0, "lr_half_life": shipped.train.lr_half_life}) == shipped
+
+
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
