@@ -530,8 +530,9 @@ def _recipe_long(results: dict) -> list[str]:
              "recipe trained from scratch for the same training time: a lever's steps are the baseline's scaled by "
              "the steps both made in the equal-time screens above (a lever of the schedule alone makes the baseline's "
              "steps), and the learning-rate schedule scales with them. Equal time is set by those step ratios, "
-             "so a row's training minutes are those of the machines it trained on. "
-             "Evaluation seed 1, 10,000 samples, CAS on 60,000 generated.", "",
+             "so a row's training minutes are those of the machines it trained on. One row is the shipped recipe "
+             "itself with training seed 1: how far two seeds of one recipe lie apart at this budget, the spread "
+             "every other row is judged against. Evaluation seed 1, 10,000 samples, CAS on 60,000 generated.", "",
              "| recipe | steps | training minutes | accuracy | FCD | precision | recall | coverage | broken share "
              "| CAS |",
              "|---" * 10 + "|"]
