@@ -128,7 +128,7 @@ def equal_time_row(preset: str, minutes: float, runs: Path, seed: int, smoke: bo
         print(f"reproduce {preset}: {minutes:g} minutes of training", flush=True)
         train(config, run, quiet=True)
     summary = json.loads(summary_path.read_text())
-    report = evaluate(run, load_preset(preset).model.g_cond != "none", smoke)
+    report = evaluate(run, load_preset(preset).model.conditional, smoke)
     shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}-equal-time.png")
     strip = keep_strip(run, pictures, f"{preset}-equal-time")
     return {"run": str(run), "minutes": minutes, "strip": strip,
@@ -277,7 +277,7 @@ def run_row(preset: str, runs: Path, seed: int, smoke: bool, pictures: Path, dev
     if not reached:  # a slice: the full evaluation waits for the budget
         return row
     config = load_preset(preset)
-    report = evaluate(run, config.model.g_cond != "none", smoke)
+    report = evaluate(run, config.model.conditional, smoke)
     suffix = "" if device == "cpu" else f"-{device}"
     shutil.copyfile(run / "samples" / "final.png", pictures / f"{preset}{suffix}.png")
     row["strip"] = keep_strip(run, pictures, f"{preset}{suffix}")

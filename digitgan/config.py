@@ -85,6 +85,11 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _check_fields(self, "model")
 
+    @property
+    def conditional(self) -> bool:
+        """Whether G draws the class it is asked for: through its input code (g_cond) or its BatchNorms."""
+        return self.g_cond != "none" or self.g_norm == "class-batch"
+
 
 @dataclass
 class TrainConfig:

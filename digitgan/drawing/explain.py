@@ -117,8 +117,10 @@ def explain_run(generator: torch.nn.Module, config: RunConfig, out: Path, source
                 seed: int = 0) -> dict[str, Any]:
     """Measure and plot; writes out/explain.md, out/codes.png, out/embedding.png. Returns the numbers."""
     plt = pyplot()
-    if config.model.g_cond == "none":
+    if not config.model.conditional:
         raise UserError("this model is unconditional: there is no class embedding to explain")
+    if config.model.g_cond == "none":
+        raise UserError("this model takes its class through G's BatchNorms alone: there is no class code to explain")
     make_folder(out)
     classes = config.model.num_classes
     codes, labels = conditioning_codes(generator, config, per_class, seed)

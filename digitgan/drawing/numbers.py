@@ -13,7 +13,7 @@ from digitgan.config import RunConfig
 from digitgan.drawing.sampling import generate, label_mix
 from digitgan.errors import UserError
 from digitgan.files import atomic_write, make_folder, save_png, write_json
-from digitgan.models import is_conditional, one_hot, sample_noise
+from digitgan.models import one_hot, sample_noise
 
 MAX_STYLES = 64        # writers (rows) in one picture
 MAX_STEPS = 256        # frames of an interpolation
@@ -76,7 +76,7 @@ def write_number(generator: torch.nn.Module, config: RunConfig, text: str, style
     if writers is not None:
         styles = len(writers)
     _check_styles(styles)
-    if not is_conditional(config.model):
+    if not config.model.conditional:
         raise UserError(f"this model ({config.preset}) is unconditional: it cannot write chosen digits")
     chars = parse_text(text, config.model.num_classes)
     positions = [i for i, ch in enumerate(chars) if ch not in SEPARATORS]
@@ -138,7 +138,7 @@ def interpolate(generator: torch.nn.Module, config: RunConfig, start: int, end: 
     rng = torch.Generator(device=device).manual_seed(seed)
     fractions = torch.linspace(0, 1, steps)
     if space == "label":
-        if not is_conditional(config.model):
+        if not config.model.conditional:
             raise UserError("label-space interpolation needs a conditional model")
         rows = writers.to(device) if writers is not None else sample_noise(styles, config.model, rng, device)
         z = rows.repeat_interleave(steps, dim=0)
@@ -197,7 +197,7 @@ def clock_frames(generator: torch.nn.Module, config: RunConfig, start_seconds: i
         raise UserError(f"a clock runs between 1 and {MAX_SECONDS} seconds, got {duration}")
     if not 0 < fps <= MAX_FPS:
         raise UserError(f"frames per second must be in (0, {MAX_FPS:g}], got {fps}")
-    if not is_conditional(config.model):
+    if not config.model.conditional:
         raise UserError("the clock needs a conditional model")
     device = next(generator.parameters()).device
     if writer is None:
@@ -242,7 +242,7 @@ def parse_scales(text: str) -> list[float]:
 def intensity(generator: torch.nn.Module, config: RunConfig, digit: int, scales: list[float], styles: int = 4,
               seed: int = 0) -> np.ndarray:
     """(styles, len(scales), 28, 28): the digit drawn with label vector s·e_digit for each scale s."""
-    if not is_conditional(config.model):
+    if not config.model.conditional:
         raise UserError("intensity needs a conditional model")
     _check_styles(styles)
     classes = config.model.num_classes
@@ -296,7 +296,7 @@ def export_dataset(generator: torch.nn.Module, config: RunConfig, counts: np.nda
 
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, got '{fmt}'")
-    if not is_conditional(config.model):
+    if not config.model.conditional:
         raise UserError("export writes labelled data and needs a conditional model")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out} exists and is not an empty folder; choose a new one (nothing is overwritten)")

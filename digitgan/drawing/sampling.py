@@ -12,7 +12,7 @@ import torch
 from digitgan.config import RunConfig
 from digitgan.errors import UserError
 from digitgan.images import make_grid, to_uint8
-from digitgan.models import is_conditional, one_hot, sample_noise
+from digitgan.models import one_hot, sample_noise
 
 GRID_SEED = 1234  # the fixed noise of the per-epoch training grids, so that frames compare
 
@@ -52,7 +52,7 @@ def class_grid(generator: torch.nn.Module, config: RunConfig, per_class: int, se
     classes = config.model.num_classes
     labels = torch.arange(classes).repeat_interleave(per_class)
     z = None
-    if noise_per_column and is_conditional(config.model):
+    if noise_per_column and config.model.conditional:
         device = next(generator.parameters()).device
         z = sample_noise(per_class, config.model, torch.Generator(device=device).manual_seed(seed), device)
         z = z.repeat(classes, 1)
@@ -64,7 +64,7 @@ def digit_grid(generator: torch.nn.Module, config: RunConfig, digit: int, count:
     """A square-ish grid picture of `count` samples of one class."""
     if count < 1:
         raise UserError(f"a grid needs at least 1 sample, got {count}")
-    if not is_conditional(config.model):
+    if not config.model.conditional:
         raise UserError(f"this model ({config.preset}) is unconditional: it cannot be asked for a digit")
     if not 0 <= digit < config.model.num_classes:
         raise UserError(f"digit {digit} is not a class of this model (0-{config.model.num_classes - 1})")

@@ -8,7 +8,7 @@ import torch
 from digitgan.classifiers.reference import load_reference, predict, reference_name
 from digitgan.drawing.sampling import generate
 from digitgan.evaluate.metrics import fcd
-from digitgan.models import is_conditional, one_hot
+from digitgan.models import one_hot
 from digitgan.models.inference import for_inference
 
 
@@ -34,6 +34,6 @@ class LightEvaluator:
         images = generate(for_inference(generator), config, self.label_vector, seed=self.seed)
         logits, features = predict(self.classifier, images)
         scores = {"fcd": fcd(features, self.test_features)}
-        if is_conditional(config.model):
+        if config.model.conditional:
             scores["accuracy"] = float((logits.argmax(1) == self.requested).mean())
         return scores

@@ -43,7 +43,7 @@ from digitgan.files import pyplot, save_figure, save_png, write_json, write_text
 from digitgan.images import make_grid
 from digitgan.modelfolder.card import write_model_card
 from digitgan.modelfolder.folder import find_model_dir, load_generator
-from digitgan.models import is_conditional, one_hot
+from digitgan.models import one_hot
 
 FLOOR_SIZE = 10000
 OUTLIER_QUANTILE = 99.9
@@ -149,7 +149,7 @@ def evaluate_run(run: Path, n_per_class: int = 1000, seed: int = 0, cas: bool = 
         raise UserError(f"an evaluation needs at least 10 samples per class, got {n_per_class}")
     generator, config, raw = load_generator(run)
     classes = config.model.num_classes
-    conditional = is_conditional(config.model)
+    conditional = config.model.conditional
     if cas and not conditional:
         raise UserError("CAS needs a conditional model (it trains a classifier on labelled samples)")
     requested = np.repeat(np.arange(classes), n_per_class)

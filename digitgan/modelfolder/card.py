@@ -26,7 +26,7 @@ def _yaml_string(text: str) -> str:
 def front_matter(config: RunConfig, evaluation: dict[str, Any] | None) -> list[str]:
     dataset = config.train.dataset
     tags = ["digitgan", "pytorch", "safetensors", kind_of(config.model.kind).tag,
-            "class-conditional" if config.model.g_cond != "none" else "unconditional", "image-generation"]
+            "class-conditional" if config.model.conditional else "unconditional", "image-generation"]
     lines = ["---", "library_name: digitgan", "license: mit", "tags:", *[f"- {tag}" for tag in tags]]
     if dataset in DATASET_NAMES:
         lines += ["datasets:", f"- {dataset}"]
@@ -36,7 +36,7 @@ def front_matter(config: RunConfig, evaluation: dict[str, Any] | None) -> list[s
     if present:
         lines += ["model-index:", f"- name: {_yaml_string('digitgan ' + config.preset)}", "  results:",
                   "  - task:", "      type: image-generation", "      name: " + _yaml_string(
-                      "class-conditional image generation" if config.model.g_cond != "none" else "image generation"),
+                      "class-conditional image generation" if config.model.conditional else "image generation"),
                   "    dataset:", f"      name: {DATASET_NAMES.get(dataset, dataset)}", f"      type: {dataset}",
                   "    metrics:"]
         for key, name, _ in present:
@@ -50,7 +50,7 @@ def card_text(config: RunConfig, extra: dict[str, Any], evaluation: dict[str, An
     m, t = config.model, config.train
     kind = kind_of(m.kind)
     noise = "standard normal" if m.noise == "normal" else "uniform in [-1, 1)"
-    conditional = m.g_cond != "none"
+    conditional = m.conditional
     lines = [*front_matter(config, evaluation), "", f"# digitgan `{config.preset}` {kind.title}", "",
              f"A {'class-conditional ' if conditional else ''}generator of 28×28 grayscale "
              f"{DATASET_NAMES.get(t.dataset, t.dataset)} images, trained with digitgan. Files: `config.json` (the "

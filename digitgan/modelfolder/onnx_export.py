@@ -55,7 +55,7 @@ def metadata(config: RunConfig, report: dict[str, Any] | None, class_names: tupl
             "z_dim": str(config.model.z_dim), "noise": config.model.noise,
             "noise_range": "standard normal" if config.model.noise == "normal" else "uniform in [-1, 1)",
             "classes": str(config.model.num_classes), "class_names": json.dumps(list(class_names)),
-            "conditional": json.dumps(config.model.g_cond != "none"), "preset": config.preset,
+            "conditional": json.dumps(config.model.conditional), "preset": config.preset,
             "dataset": config.train.dataset, "output": "images (N, 1, 28, 28) float32 in [-1, 1]; 255 * (x + 1) / 2",
             "evaluation": json.dumps(evaluation_summary(report))}
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from digitgan.config import ModelConfig
 
 __all__ = ["CHOICES", "D_CONDITIONING", "G_BODIES", "G_CONDITIONING", "NOISES", "Discriminator", "Encoder", "Generator",
-           "build_partner", "build_generator", "check_buildable", "is_conditional", "load_weights", "one_hot",
+           "build_partner", "build_generator", "check_buildable", "load_weights", "one_hot",
            "sample_noise"]
 
 
@@ -86,10 +86,6 @@ def build_partner(config: ModelConfig) -> Discriminator | Encoder:
     """The network trained beside the generator, as the model's kind declares: D for a GAN, the encoder for an
     autoencoder."""
     return _initialised(PARTNERS[kind_of(config.kind).partner](config), config)
-
-
-def is_conditional(config: ModelConfig) -> bool:
-    return config.g_cond != "none"
 
 
 def sample_noise(count: int, config: ModelConfig, generator: torch.Generator | None = None,

@@ -38,7 +38,7 @@ from digitgan.files import png_bytes
 from digitgan.modelfolder.encoder import optional_encoder
 from digitgan.modelfolder.evaluation import evaluation_summary, headline_metrics, read_report
 from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_generator
-from digitgan.models import is_conditional, one_hot
+from digitgan.models import one_hot
 from digitgan.pages.page import served_page
 
 MAX_QUERY = 512
@@ -154,7 +154,7 @@ def create_app(model: Path | None = None) -> Any:
     model_dir = find_model_dir(model) if model is not None else default_model_dir()
     generator, config, raw = load_generator(model_dir)
     report = read_report(model_dir)
-    conditional = is_conditional(config.model)
+    conditional = config.model.conditional
 
     app = FastAPI(title="digitgan", version="1", docs_url=None, redoc_url=None, responses=ERRORS,
                   description="Handwritten digits on demand from a class-conditional GAN. Every refused request "
@@ -256,7 +256,7 @@ def add_drawing_routes(app: Any, generator: torch.nn.Module, config: Any, encode
 
     def start(request: Request) -> None:
         limit_query(request)
-        if not is_conditional(config.model):
+        if not config.model.conditional:
             raise ApiError(422, "this model is unconditional: it cannot draw chosen digits")
 
     @app.get("/api/write", summary="a number handwritten, one writer per row", response_class=Response,

@@ -30,7 +30,6 @@ from digitgan.modelfolder.encoder import optional_encoder
 from digitgan.modelfolder.evaluation import evaluation_summary, headline_metrics, read_report
 from digitgan.modelfolder.folder import default_model_dir, find_model_dir, load_generator
 from digitgan.modelfolder.onnx_export import encoder_metadata, encoder_onnx_bytes, metadata, onnx_bytes
-from digitgan.models import is_conditional
 from digitgan.pages.page import asset, inline_script, page_html
 
 RUNTIME_VARIABLE = "DIGITGAN_ONNXRUNTIME_WEB"  # a folder holding onnxruntime-web's dist/ files, if not node_modules
@@ -75,7 +74,7 @@ def page_data(model_dir: Path, runtime: Path, style_samples: int = 10000) -> tup
     page shows), styles (directions with their measured check), encoder (the hand encoder, gzip in base64; absent
     when the model folder has none)."""
     generator, config, raw = load_generator(model_dir, for_sampling=False)
-    if not is_conditional(config.model):
+    if not config.model.conditional:
         raise UserError(f"{model_dir}: the offline page writes chosen digits, and this model is unconditional")
     report = read_report(model_dir)
     properties = metadata(config, report, class_names_of(config.train.dataset, config.model.num_classes), 17)

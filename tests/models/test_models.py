@@ -133,6 +133,7 @@ def test_unconditional_ignores_label():
 
 def test_class_batchnorm_is_plain_batchnorm_at_start_and_the_class_reaches_every_stage():
     config = small_model(g_cond="none", g_norm="class-batch")
+    assert config.conditional and not small_model(g_cond="none").conditional  # evaluation and drawing ask for digits
     g = build_generator(config)
     norms = [m for m in g.modules() if isinstance(m, ClassBatchNorm2d)]
     assert len(norms) == 1 + len(config.g_stages)  # the 7x7 base and every stage
