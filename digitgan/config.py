@@ -78,6 +78,9 @@ class ModelConfig:
     d_norm: str = _choice("none", "d_norm")                 # none | batch
     d_dropout: float = _float(0.0, 0.0, 1.0, open_high=True)
     spectral_norm: bool = _bool(False)
+    # ProGAN's minibatch standard deviation: D's features gain one, the spread of the features over groups of this
+    # many consecutive samples (0 = off)
+    d_mbstd: int = _int(0, 0, 256)
     # initial weights of G's and D's dense and convolution layers: torch (PyTorch's defaults) | glorot (Keras's:
     # Glorot-uniform weights, zero biases)
     init: str = _choice("torch", "init")

@@ -10,7 +10,10 @@ a per-class scale and shift (conditional BatchNorm, as BigGAN's G): the one leve
 conditioning (the first screen: Hadamard to concatenation). And one D of another family: SNGAN's, residual blocks
 with spectral normalisation at today's widths (32 -> 64 channels; spectral normalisation alone on today's D lost
 recall above). Then conditional BatchNorm in its pure form (BigGAN's): no label in G's input code; and SNGAN's D at
-half the width, whose step costs less.
+half the width, whose step costs less. Then two rows aimed at recall from D's side: ProGAN's minibatch standard
+deviation (D also sees how varied each group of 4 samples is, so a G that draws near-copies is told apart from real
+data, whose groups vary), and SNGAN's residual D at half the width without spectral normalisation (with it, this D
+family lost recall, as spectral normalisation alone did on today's D).
 
 Every row trains --recipe-minutes (3 by default) from scratch with training seeds 0 and 1, then the standard
 evaluation (10,000 samples) on evaluation seed 1 (the graded seed 0 is kept for the final model): the first screen's
@@ -49,6 +52,10 @@ LEVERS: dict[str, dict[str, Any]] = {
         "g_cond": "none", "g_norm": "class-batch"},
     "SNGAN's residual D at half the width (16 -> 32 channels)": {
         "d_body": "resnet", "d_stages": [[16, 3, 2], [32, 3, 2]], "spectral_norm": True},
+    "shipped recipe, again in the sitting of the two rows below": {},
+    "D sees each group of 4 samples' spread (minibatch standard deviation)": {"d_mbstd": 4},
+    "residual D at half the width, no spectral normalisation": {
+        "d_body": "resnet", "d_stages": [[16, 3, 2], [32, 3, 2]]},
 }
 SEEDS = (0, 1)
 

@@ -70,6 +70,25 @@ class ResidualBlock(nn.Module):
         return self.residual(x) + self.shortcut(x)
 
 
+class MinibatchStd(nn.Module):
+    """ProGAN's minibatch standard deviation (Karras et al. 2018) on D's flat features: x (N, F) -> (N, F + 1). The
+    added feature is each feature's standard deviation over a group of consecutive samples, averaged over the
+    features: the same value for every member of a group. A batch of near-copies shows D a small value, so G is paid
+    for variety, which a D that judges one sample at a time cannot see. Groups hold `group` samples, or the largest
+    divisor of N below that (a batch of prime size: one sample each, and the value 0)."""
+
+    def __init__(self, group: int) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        group = max(size for size in range(1, min(self.group, n) + 1) if n % size == 0)
+        grouped = x.reshape(n // group, group, -1)
+        spread = grouped.var(dim=1, correction=0).add(1e-8).sqrt().mean(dim=1)  # (N / group,)
+        return torch.cat([x, spread.repeat_interleave(group).unsqueeze(1)], dim=1)
+
+
 class FeatureStack(nn.Module):
     """What D and the autoencoders' encoder share: images (N,1,28,28) in [-1,1] and label vectors (N,C) -> features
     (N, self.width): conv stages (or the flat image), [the label concatenated], dense layers."""
@@ -100,8 +119,11 @@ class FeatureStack(nn.Module):
             layers.append(nn.ReLU())
         layers.append(D_POOLS[config.d_pool]() if config.d_body != "mlp" else nn.Identity())
         layers.append(nn.Flatten())
-        self.features = nn.Sequential(*layers)
         width = feature_width(config)
+        if config.d_mbstd:
+            layers.append(MinibatchStd(config.d_mbstd))
+            width += 1
+        self.features = nn.Sequential(*layers)
         if self.cond.inject:
             width += config.num_classes
         dense: list[nn.Module] = []
@@ -147,6 +169,8 @@ class Encoder(FeatureStack):
     log-variance (N, z_dim)) of the approximate posterior q(z | x, c); the same body as D (d_* settings)."""
 
     def __init__(self, config: ModelConfig) -> None:
+        if config.d_mbstd:  # a posterior of one image must not depend on the others in its batch
+            raise ValueError(f"d_mbstd: {config.d_mbstd} is for a discriminator; an encoder takes 0")
         super().__init__(config)
         self.posterior = nn.Linear(self.width, 2 * config.z_dim)
 

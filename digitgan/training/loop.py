@@ -77,6 +77,9 @@ def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distribute
         if config.model.d_norm == "batch":
             raise UserError("under DDP, D sees real and fake in one batch; BatchNorm in D would mix their statistics "
                             "(use d_norm=none)")
+        if config.model.d_mbstd and t.batch_size % config.model.d_mbstd:
+            raise UserError(f"under DDP, D sees real and fake in one batch; batch_size {t.batch_size} must be a "
+                            f"multiple of d_mbstd {config.model.d_mbstd}, or its groups would mix them")
     if t.d_split_steps and LOSSES[t.loss].gradient_penalty:
         raise UserError(f"d_split_steps steps D on real and fake batches apart; the {t.loss} gradient penalty needs "
                         "both in one step")

@@ -328,8 +328,11 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
     g_forward = state.generator_train if state.generator_train is not None and paused != "G" else G
     d_forward = state.partner_train if state.partner_train is not None and paused != "D" else D
     # One forward for real and fake together: under DDP one forward per backward is what the wrapper expects, and
-    # on one process larger products run faster. A D with BatchNorm keeps them apart (its statistics would mix).
-    joint = state.world > 1 or (t.d_joint_forward and config.model.d_norm != "batch")
+    # on one process larger products run faster. A D with BatchNorm keeps them apart (its statistics would mix), as
+    # does a minibatch standard deviation whose groups would straddle the real and the fake half.
+    mbstd = config.model.d_mbstd
+    joint = state.world > 1 or (t.d_joint_forward and config.model.d_norm != "batch"
+                                and not (mbstd and t.batch_size % mbstd))
     g_batch = t.batch_size * t.g_batch_multiplier
     shared = make_fakes(state, config, g_batch, True, g_forward, objective) if t.reuse_fake else None
 

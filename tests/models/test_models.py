@@ -20,7 +20,7 @@ from digitgan.models import (
     one_hot,
     sample_noise,
 )
-from digitgan.models.discriminator import ResidualBlock, feature_width
+from digitgan.models.discriminator import MinibatchStd, ResidualBlock, feature_width
 from digitgan.models.generator import ClassBatchNorm2d
 from digitgan.training.objective import LOSSES, objective_for
 from digitgan.training.state import build_state
@@ -75,7 +75,7 @@ def test_every_combination_trains(g_body, g_cond, d_body, d_cond, loss):
 
 @pytest.mark.parametrize("options", [dict(spectral_norm=True), dict(d_dropout=0.3), dict(d_norm="batch"),
                                      dict(g_norm="none", g_act="lrelu", g_out="sigmoid"), dict(d_pool="gap"),
-                                     dict(g_norm="class-batch"),
+                                     dict(g_norm="class-batch"), dict(d_mbstd=4), dict(d_mbstd=3),
                                      dict(d_body="resnet", d_stages=[[4, 3, 2], [8, 3, 2]], spectral_norm=True),
                                      dict(d_body="resnet", d_stages=[[4, 3, 2], [4, 3, 1]], d_norm="batch")])
 @pytest.mark.parametrize("train_options", [dict(), dict(r1_gamma=1.0), dict(label_smoothing=0.1),
@@ -161,11 +161,13 @@ def test_projection_uses_label():
     assert not torch.allclose(d(x, one_hot(torch.tensor([1, 1]), 10))[0], d(x, one_hot(torch.tensor([2, 2]), 10))[0])
 
 
-@pytest.mark.parametrize(("d_norm", "joint"), [("none", True), ("none", False), ("batch", True)])
-def test_phases_freeze_the_other_side(d_norm, joint):
+@pytest.mark.parametrize(("d_norm", "joint", "d_mbstd"), [("none", True, 0), ("none", False, 0), ("batch", True, 0),
+                                                          ("none", True, 4), ("none", True, 3)])
+def test_phases_freeze_the_other_side(d_norm, joint, d_mbstd):
     """During D's update no gradient reaches G's output; during G's update D's weights take no gradient."""
     config = tiny_config(reuse_fake=False, d_joint_forward=joint)
     config.model.d_norm = d_norm
+    config.model.d_mbstd = d_mbstd
     images, labels = tiny_tensors()
     state = build_state(config, len(images), torch.device("cpu"))
     calls = []
@@ -179,8 +181,9 @@ def test_phases_freeze_the_other_side(d_norm, joint):
     step(state, config, images, labels)
     batch = config.train.batch_size
     # D phase: real (no grad) and fake (detached, no grad), D trainable; G phase: fake carries G's graph, D frozen.
-    # Real and fake go through D in one forward, except with BatchNorm in D (its statistics must not mix them).
-    together = joint and d_norm == "none"
+    # Real and fake go through D in one forward, except with BatchNorm in D (its statistics must not mix them) or
+    # minibatch groups that the batch (8) does not divide (a group would hold real and fake samples).
+    together = joint and d_norm == "none" and batch % max(d_mbstd, 1) == 0
     d_phase = [(2 * batch, False, True)] if together else [(batch, False, True), (batch, False, True)]
     assert calls == d_phase + [(batch, True, False)]
 
@@ -262,3 +265,35 @@ def test_residual_block_adds_its_branch_to_the_input_where_nothing_changes():
     assert isinstance(first.residual[0], torch.nn.Conv2d)  # no ReLU on the raw pixels
     assert isinstance(first.shortcut[0], torch.nn.AvgPool2d)  # pooled, then the 1x1 conv (SNGAN's first block)
     assert first(torch.randn(2, 1, 28, 28)).shape == (2, 4, 14, 14)
+
+
+def test_minibatch_std_adds_each_groups_spread_and_keeps_samples_apart_across_groups():
+    layer = MinibatchStd(4)
+    x = torch.randn(8, 5)
+    out = layer(x)
+    assert out.shape == (8, 6) and torch.equal(out[:, :5], x)
+    for first in (0, 4):
+        group = x[first:first + 4]
+        spread = (group.var(dim=0, correction=0) + 1e-8).sqrt().mean()
+        torch.testing.assert_close(out[first:first + 4, 5], spread.expand(4))
+    copies = layer(x[:1].expand(8, 5))[:, 5]
+    assert copies.max() < 1e-3  # a batch of one image drawn 8 times: no spread at all
+    changed = x.clone()
+    changed[5] += 10.0  # a sample of the second group moves: the first group's value does not
+    assert torch.equal(layer(changed)[:4, 5], out[:4, 5]) and not torch.equal(layer(changed)[4:, 5], out[4:, 5])
+    # a batch the group does not divide: the largest divisor below it (6 -> 3), a prime size one sample each
+    assert torch.equal(layer(x[:6])[:3, 5], MinibatchStd(3)(x[:3])[:, 5])
+    torch.testing.assert_close(layer(x[:7])[:, 5], torch.full((7,), 1e-4))
+
+
+def test_minibatch_std_reaches_d_and_the_encoder_refuses_it():
+    config = small_model(d_mbstd=4)
+    d = build_partner(config)
+    assert d.features(torch.zeros(4, 1, 28, 28)).shape == (4, feature_width(config) + 1)
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    vector = one_hot(torch.tensor([1, 2, 3, 4]), 10)
+    same = d(torch.cat([x[:1]] * 4), vector)[0]
+    varied = d(torch.cat([x[:1], x[1:]]), vector)[0]
+    assert not torch.allclose(same[0], varied[0]), "the first image's logit must see its group's spread"
+    with pytest.raises(UserError, match="d_mbstd: 4 is for a discriminator"):
+        check_buildable(ModelConfig(kind="vae", d_mbstd=4))

@@ -175,6 +175,21 @@ def test_no_budget_is_an_error(tiny_npz, tmp_path):
     assert not (tmp_path / "run").exists(), "a refused run leaves nothing behind"
 
 
+def test_ddp_refuses_minibatch_groups_that_would_mix_real_and_fake(tiny_npz):
+    from digitgan.data import load_dataset
+    from digitgan.training.distributed import Dist
+    from digitgan.training.loop import check_trainable
+
+    config = tiny_config(dataset=str(tiny_npz), steps=1)
+    config.model.d_mbstd = 3  # batch 8: a group would straddle the real and the fake half of D's one forward
+    train_set = load_dataset(str(tiny_npz), "train")
+    check_trainable(config, train_set, Dist())  # one process steps real and fake apart: allowed
+    with pytest.raises(UserError, match="batch_size 8 must be a multiple of d_mbstd 3"):
+        check_trainable(config, train_set, Dist(world=2))
+    config.model.d_mbstd = 4
+    check_trainable(config, train_set, Dist(world=2))
+
+
 def test_minutes_budget_excludes_periodic_work(tmp_path):
     # a larger tiny set and a history row every 50 steps: the tiny model takes thousands of steps in the budget, and
     # the periodic work of a 96-image set (an epoch table, grid and plot every 12 steps) would cost the test ten
