@@ -38,26 +38,35 @@ def test_each_lever_trains_each_seed_once_and_the_table_renders(tmp_path, monkey
 
     def evaluated(run, cas, smoke):
         return {"accuracy": 0.998, "fcd": 1.0 + len(trained) / 10, "precision": 0.75, "recall": 0.7,
-                "coverage": 0.82, "broken": 0.003}
+                "coverage": 0.82, "broken": 0.003, **({"cas": 0.99} if cas else {})}
 
     monkeypatch.setattr(recipe, "time_to_quality", time_to_quality)
     monkeypatch.setattr(recipe, "evaluated", evaluated)
     saves = []
     context = SimpleNamespace(smoke=False, results={}, save=lambda: saves.append(1),
                               steps_per_second=lambda preset: 20.0,
-                              args=SimpleNamespace(runs=tmp_path, recipe_minutes=3.0))
+                              args=SimpleNamespace(runs=tmp_path, recipe_minutes=3.0, recipe_final_minutes=15.0))
     recipe_classes.run(context)
-    levers = list(recipe_classes.LEVERS)
+    levers, finals = list(recipe_classes.LEVERS), recipe_classes.FINALS
+    runs = 2 * (len(levers) + len(finals))
     assert [(run["seed"], run.get("d_cond")) for run in trained][:2] == [(0, None), (1, None)]
-    assert len(trained) == 2 * len(levers) and saves
+    assert len(trained) == runs and saves
+    assert all(run == {**recipe_classes.LEVERS[name], "seed": seed} for run, (name, seed) in
+            zip(trained[2 * len(levers):], [(name, seed) for name in finals for seed in (0, 1)], strict=True))
     rows = context.results["recipe_classes"]["rows"]
     assert rows[levers[0]]["fcd"] == (1.1 + 1.2) / 2
+    final_rows = context.results["recipe_classes"]["finals"]["rows"]
+    assert list(final_rows) == list(finals) and final_rows[finals[0]]["cas"] == 0.99
     first = json.dumps(context.results, sort_keys=True)
     recipe_classes.run(context)
-    assert len(trained) == 2 * len(levers) and json.dumps(context.results, sort_keys=True) == first
+    assert len(trained) == runs and json.dumps(context.results, sort_keys=True) == first
     context.results["machine"] = {"cpu": "Some CPU", "threads": 2, "cores": 2, "torch": "2", "python": "3",
                                   "date": "d", "matmul_peak_gflops": 1}
     text = render(context.results)
     assert "the class loss's pull" in text
     assert f"| {levers[0]} | 1,001/1,002 | 0.9980 | 1.150 | 1.100 / 1.200 | 0.750 |" in text
     assert "| 90% | 100% |" in text  # 7s: (0.85 + 0.95) / 2 of real data's diversity; 9s: as varied as real
+    first_final = 2 * len(levers) + 1  # the finals' first run: the baseline, seed 0
+    assert (f"| {levers[0]} | {1000 + first_final:,}/{1001 + first_final:,} | 0.9980 | "
+            f"{1.0 + (first_final + 0.5) / 10:.3f} |") in text
+    assert "| 0.9900 | 90% | 100% |" in text and "15 minutes each in one sitting" in text
