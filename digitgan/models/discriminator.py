@@ -75,7 +75,8 @@ class MinibatchStd(nn.Module):
     added feature is each feature's standard deviation over a group of consecutive samples, averaged over the
     features: the same value for every member of a group. A batch of near-copies shows D a small value, so G is paid
     for variety, which a D that judges one sample at a time cannot see. Groups hold `group` samples, or the largest
-    divisor of N below that (a batch of prime size: one sample each, and the value 0)."""
+    divisor of N no larger than that (a batch of prime size: one sample each, and the value 1e-4, the square root of
+    the variance's floor 1e-8)."""
 
     def __init__(self, group: int) -> None:
         super().__init__()
