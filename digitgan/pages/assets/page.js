@@ -24,17 +24,41 @@ function checkText(text) {
 }
 
 window.digitganTimings = {};  // milliseconds since the page was opened (the bench reads them)
+// Per <img>: the number of the latest picture asked for, and a promise that settles when its current src has loaded.
+// Only the latest request's picture is shown (an older one that finishes later is dropped), and a new src is set only
+// once the previous one has loaded: swapping a src mid-load makes the browser cancel that load, and revoking an
+// object URL still loading breaks it.
+const latestAsked = new WeakMap(), loading = new WeakMap();
+function loaded(img) {
+  return new Promise((resolve) => {
+    const done = () => { img.removeEventListener("load", done); img.removeEventListener("error", done); resolve(); };
+    img.addEventListener("load", done);
+    img.addEventListener("error", done);
+  });
+}
 async function show(img, errorBox, draw) {
+  const ticket = (latestAsked.get(img) || 0) + 1;
+  latestAsked.set(img, ticket);
+  const stale = () => latestAsked.get(img) !== ticket;
+  let url;
   try {
-    const url = await draw();
-    if (errorBox) errorBox.textContent = "";
-    if (!("firstPicture" in window.digitganTimings)) window.digitganTimings.firstPicture = performance.now();
-    const old = img.src;
-    img.src = url;
-    if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+    url = await draw();
   } catch (error) {
-    if (errorBox) errorBox.textContent = error.message || String(error);
+    if (errorBox && !stale()) errorBox.textContent = error.message || String(error);
+    return;
   }
+  await loading.get(img);
+  if (stale()) {
+    if (url.startsWith("blob:")) URL.revokeObjectURL(url);
+    return;
+  }
+  if (errorBox) errorBox.textContent = "";
+  if (!("firstPicture" in window.digitganTimings)) window.digitganTimings.firstPicture = performance.now();
+  const old = img.src, done = loaded(img);
+  loading.set(img, done);
+  img.src = url;
+  await done;
+  if (old.startsWith("blob:")) URL.revokeObjectURL(old);
 }
 
 function write() {
