@@ -21,8 +21,8 @@ one seed cannot tell a lever from the noise of a 3-minute run, which two seeds o
 same machine as the levers. Each row also keeps every class's intra-class diversity as a share of real data's.
 
 Finals: the baseline and the rows that tied it at 3 minutes train --recipe-final-minutes (15) with the same two
-seeds in one sitting, evaluated the same way plus CAS on 60,000 generated: whether a cost a lever showed at 3 minutes
-fades with training, or its gain holds.
+seeds, evaluated the same way plus CAS on 60,000 generated: whether a cost a lever showed at 3 minutes fades with
+training, or its gain holds. A final added in a later sitting follows the baseline trained again in that sitting.
 
 Every row is saved as soon as it is measured; the section resumes a stopped run where it stopped (rows already in
 results.json with the same minutes are kept)."""
@@ -62,7 +62,9 @@ LEVERS: dict[str, dict[str, Any]] = {
         "d_body": "resnet", "d_stages": [[16, 3, 2], [32, 3, 2]]},
 }
 SEEDS = (0, 1)
+# each final after the first two follows the baseline again, trained in its own sitting
 FINALS = (BASELINE, "the class in every stage of G (conditional BatchNorm)",
+          "shipped recipe, again in the sitting of the row below",
           "D sees each group of 4 samples' spread (minibatch standard deviation)")
 
 
