@@ -13,7 +13,11 @@ recall above). Then conditional BatchNorm in its pure form (BigGAN's): no label 
 half the width, whose step costs less. Then two rows aimed at recall from D's side: ProGAN's minibatch standard
 deviation (D also sees how varied each group of 4 samples is, so a G that draws near-copies is told apart from real
 data, whose groups vary), and SNGAN's residual D at half the width without spectral normalisation (with it, this D
-family lost recall, as spectral normalisation alone did on today's D).
+family lost recall, as spectral normalisation alone did on today's D). Then three old brakes on a D that learns too
+fast or too sharply, none in an earlier screen: Adam's second moment over 100 steps rather than 1,000 (beta2 0.99, as
+StyleGAN's), so a step's size follows D's changing gradients sooner; one-sided label smoothing (real images' target
+0.9: a D less sure of real ones gives G gradients that do not vanish near the data); dropout in D (a noisier D is a
+softer critic: the original GAN's MNIST D used it).
 
 Every row trains --recipe-minutes (3 by default) from scratch with training seeds 0 and 1, then the standard
 evaluation (10,000 samples) on evaluation seed 1 (the graded seed 0 is kept for the final model): the first screen's
@@ -60,6 +64,10 @@ LEVERS: dict[str, dict[str, Any]] = {
     "D sees each group of 4 samples' spread (minibatch standard deviation)": {"d_mbstd": 4},
     "residual D at half the width, no spectral normalisation": {
         "d_body": "resnet", "d_stages": [[16, 3, 2], [32, 3, 2]]},
+    "shipped recipe, again in the sitting of the three rows below": {},
+    "Adam's second-moment horizon 100 steps (beta2 0.99)": {"beta2": 0.99},
+    "one-sided label smoothing (real target 0.9)": {"label_smoothing": 0.1},
+    "dropout 0.3 in D": {"d_dropout": 0.3},
 }
 SEEDS = (0, 1)
 # each final after the first two follows the baseline again, trained in its own sitting
