@@ -73,7 +73,9 @@ SEEDS = (0, 1)
 # each final after the first two follows the baseline again, trained in its own sitting
 FINALS = (BASELINE, "the class in every stage of G (conditional BatchNorm)",
           "shipped recipe, again in the sitting of the row below",
-          "D sees each group of 4 samples' spread (minibatch standard deviation)")
+          "D sees each group of 4 samples' spread (minibatch standard deviation)",
+          "shipped recipe, again in the sitting of the two rows below",
+          "Adam's second-moment horizon 100 steps (beta2 0.99)", "one-sided label smoothing (real target 0.9)")
 
 
 def diversity_shares(report: dict[str, Any]) -> list[float]:
