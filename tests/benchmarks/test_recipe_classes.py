@@ -69,4 +69,5 @@ def test_each_lever_trains_each_seed_once_and_the_table_renders(tmp_path, monkey
     first_final = 2 * len(levers) + 1  # the finals' first run: the baseline, seed 0
     assert (f"| {levers[0]} | {1000 + first_final:,}/{1001 + first_final:,} | 0.9980 | "
             f"{1.0 + (first_final + 0.5) / 10:.3f} |") in text
-    assert "| 0.9900 | 90% | 100% |" in text and "15 minutes each in one sitting" in text
+    assert "| 0.9900 | 90% | 100% |" in text and "15 minutes each, the same two training seeds" in text
+    assert "follows the baseline trained again in that sitting" in text
