@@ -137,10 +137,9 @@ def test_offline_page_draws_from_a_file_with_the_network_off(page, tmp_path):
         driver.save_screenshot(str(artifacts / "offline-page.png"))
 
         requests = [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
-        urls = [event["params"]["request"]["url"] for event in requests
-                if event["method"] == "Network.requestWillBeSent"]
-        url_of = {event["params"]["requestId"]: event["params"]["request"]["url"][:80] for event in requests
-                  if event["method"] == "Network.requestWillBeSent"}
+        sent = [event["params"] for event in requests if event["method"] == "Network.requestWillBeSent"]
+        urls = [params["request"]["url"] for params in sent]
+        url_of = {params["requestId"]: params["request"]["url"][:80] for params in sent}
         # a load the page itself cancels (a src swapped mid-load) counts too: a busy machine must not change pictures
         failed = [(url_of.get(event["params"]["requestId"]), event["params"].get("errorText")) for event in requests
                   if event["method"] == "Network.loadingFailed"]
