@@ -566,6 +566,20 @@ def _recipe_long(results: dict) -> list[str]:
         if baseline:
             lines.append(f"| 100 batches (the committed model) | {cells(baseline)} |")
         lines += [f"| {int(batches):,} batches | {cells(row)} |" for batches, row in data["end_path"].items()]
+    if data.get("averaged"):
+        lines += ["", "The EMA over a longer horizon, no training: a long run's generator replaced by the mean of its "
+                      "EMA weights at its last checkpoints (one every 10,000 steps), its BatchNorm statistics then "
+                      "recomputed as the run exported its own (same evaluation):", "",
+                  "| run | EMA weights | accuracy | FCD | precision | recall | coverage | broken share | CAS |",
+                  "|---" * 9 + "|"]
+        for name, counts in data["averaged"].items():
+            own = data.get("rows", {}).get(name)
+            if own:
+                lines.append(f"| {name} | step {own['steps']:,} (the run's own) | {cells(own)} |")
+            for count, row in counts.items():
+                steps = row["checkpoint_steps"]
+                lines.append(f"| {name} | mean of {int(count)} checkpoints, steps {steps[0]:,}-{steps[-1]:,} | "
+                             f"{cells(row)} |")
     waiting = [f"{name} ({plan['steps']:,} steps)" for name, plan in data.get("planned", {}).items()
                if name not in data.get("rows", {})]
     if waiting:

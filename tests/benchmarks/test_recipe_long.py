@@ -115,6 +115,46 @@ def test_the_end_path_recomputes_the_standing_statistics_the_trainer_exports(tmp
     assert any(not torch.allclose(more[name], same[name]) for name in same)
 
 
+def test_averaging_checkpoints_means_the_ema_weights_and_one_gives_back_the_exported_model(tmp_path):
+    """The EMA over a longer horizon: one checkpoint through the averaging path is the model the run exported
+    (same weights, same standing statistics); two give the mean of the two checkpoints' EMA parameters."""
+    from benchmarks.sections.recipe_long import with_averaged_checkpoints
+    from digitgan.modelfolder.folder import load_generator
+    from digitgan.training import train
+    from digitgan.training.checkpoints import list_checkpoints, load_checkpoint
+
+    config = apply_changes(load_preset("fast"), {"steps": 4, "standing_stats": 3, "eval_every": 0,
+                                                 "checkpoint_every": 2, "keep_checkpoints": 5})
+    train(config, tmp_path / "run", quiet=True)
+    exported, _, _ = load_generator(tmp_path / "run", for_sampling=False)
+    one, steps = with_averaged_checkpoints(tmp_path / "run", 1, tmp_path / "one")
+    assert steps == [4]
+    again, _, raw = load_generator(one, for_sampling=False)
+    assert raw["step"] == 4
+    for (name, tensor), (_, same) in zip(exported.state_dict().items(), again.state_dict().items(), strict=True):
+        torch.testing.assert_close(same, tensor, msg=name)
+    two, steps = with_averaged_checkpoints(tmp_path / "run", 2, tmp_path / "two")
+    assert steps == [2, 4]
+    averaged, _, _ = load_generator(two, for_sampling=False)
+    emas = [load_checkpoint(path)["ema"] for path in list_checkpoints(tmp_path / "run")[-2:]]
+    for name, parameter in averaged.named_parameters():
+        torch.testing.assert_close(parameter, (emas[0][name] + emas[1][name]) / 2, msg=name)
+    assert any(not torch.equal(parameter, dict(again.named_parameters())[name])
+               for name, parameter in averaged.named_parameters())
+
+
+def test_the_averaged_checkpoints_table_sets_each_run_beside_its_own_row():
+    row = {"steps": 90_000, "train_seconds": 3_200.0, "accuracy": 0.998, "fcd": 0.69, "precision": 0.77,
+           "recall": 0.80, "coverage": 0.86, "broken": 0.004, "cas": 0.99}
+    data = {"base_steps": 90_000, "rows": {"shipped recipe": row, "seed 1": row},
+            "averaged": {"seed 1": {"3": {**row, "fcd": 0.61, "checkpoint_steps": [70_000, 80_000, 90_000]}}}}
+    machine = {"cpu": "cpu", "threads": 2, "cores": 2, "torch": "2", "python": "3", "date": "d",
+               "matmul_peak_gflops": 1}
+    text = render({"machine": machine, "recipe_long": data})
+    assert "| seed 1 | step 90,000 (the run's own) | 0.9980 | 0.690 |" in text
+    assert "| seed 1 | mean of 3 checkpoints, steps 70,000-90,000 | 0.9980 | 0.610 |" in text
+
+
 @pytest.mark.slow
 def test_the_section_trains_every_lever_once_and_a_second_call_adds_nothing(tmp_path, monkeypatch):
     """The whole section in its smoke (a few steps a lever, the evaluation replaced by figures): every lever gets a
@@ -149,6 +189,8 @@ def test_the_section_trains_every_lever_once_and_a_second_call_adds_nothing(tmp_
         assert row["steps"] == data["planned"][name]["steps"] == 3 and row["machines"] == ["Some CPU"]
         assert row["train_seconds"] > 0
     assert list(data["end_path"]) == ["2"] and saves
+    assert {name: list(counts) for name, counts in data["averaged"].items()} == {
+        name: [str(count) for count in recipe_long.AVERAGED_CHECKPOINTS] for name in recipe_long.AVERAGED_RUNS}
     first = (list(evaluations), json.dumps(context.results, sort_keys=True))
     recipe_long.run(context)
     assert (evaluations, json.dumps(context.results, sort_keys=True)) == first, "nothing trained or evaluated again"
