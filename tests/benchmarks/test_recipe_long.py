@@ -59,6 +59,15 @@ def test_the_second_seed_row_is_the_shipped_recipe_with_only_its_seed_changed():
     assert apply_changes(second, {"seed": 0, "lr_half_life": shipped.train.lr_half_life}) == shipped
 
 
+def test_label_smoothing_s_second_seed_differs_from_its_first_by_the_seed_alone():
+    from benchmarks.sections.recipe_long import LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, SET_RATIOS
+
+    first = equal_time_config(LABEL_SMOOTHING, SET_RATIOS[LABEL_SMOOTHING], 90_000)
+    second = equal_time_config(LABEL_SMOOTHING_SECOND_SEED, SET_RATIOS[LABEL_SMOOTHING_SECOND_SEED], 90_000)
+    assert first.train.label_smoothing == second.train.label_smoothing == 0.1 and first.train.steps == 90_000
+    assert second.train.seed == 1 and apply_changes(second, {"seed": 0}) == first
+
+
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
