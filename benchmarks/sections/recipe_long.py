@@ -127,6 +127,7 @@ def run(context: Context) -> None:
             end_path[str(batches)] = evaluated(folder, True, context.smoke)
             print(f"recipe_long standing statistics, {batches} batches: {end_path[str(batches)]}", flush=True)
             context.save()
+    average_finished(context, results, runs)
     screen = context.results.get("recipe", {}).get("screen", {})
     planned = results.setdefault("planned", {})
     for name in LONG_LEVERS:
@@ -164,8 +165,16 @@ def run(context: Context) -> None:
                       **evaluated(run_dir, True, context.smoke)}
         print(f"recipe_long {name}: {rows[name]}", flush=True)
         context.save()
+    average_finished(context, results, runs)
+
+
+def average_finished(context: Context, results: dict[str, Any], runs: Path) -> None:
+    """The EMA averaged over the last checkpoints of each of AVERAGED_RUNS that has its row, each count once (called
+    before the levers train as well as after, so a run still training does not hold back those that finished)."""
     averaged = results.setdefault("averaged", {})
     for name in AVERAGED_RUNS:
+        if name not in results["rows"]:
+            continue
         run_dir = runs / folder_name(name)
         for count in AVERAGED_CHECKPOINTS:
             if str(count) in averaged.get(name, {}):
@@ -191,13 +200,18 @@ def with_standing_statistics(model_dir: Path, batches: int, out: Path) -> Path:
 
 def with_averaged_checkpoints(run_dir: Path, count: int, out: Path) -> tuple[Path, list[int]]:
     """A copy of the model of run `run_dir` (a run folder `out` holding model/) whose generator is the mean of the EMA
-    generator's weights at the run's last `count` checkpoints (floating-point parameters and buffers averaged, the
-    rest the last checkpoint's), its BatchNorm statistics then recomputed as the run exported its own
+    generator's weights at the run's last `count` regular checkpoints (floating-point parameters and buffers
+    averaged, the rest the last checkpoint's), its BatchNorm statistics then recomputed as the run exported its own
     (exported_sampler); returns `out` and the averaged checkpoints' steps, oldest first."""
     generator, config, raw = load_generator(run_dir, for_sampling=False)
-    checkpoints = [load_checkpoint(path) for path in list_checkpoints(run_dir)[-count:]]
-    if not checkpoints:
+    found = [load_checkpoint(path) for path in list_checkpoints(run_dir)]
+    if not found:
         raise SystemExit(f"recipe_long: {run_dir} has no checkpoints to average")
+    # The run's regular checkpoints and its last: a run trained in slices also keeps one where each slice stopped,
+    # which would weigh the steps near it twice.
+    every = config.train.checkpoint_every
+    regular = [saved for saved in found[:-1] if every and saved["step"] % every == 0]
+    checkpoints = [*regular, found[-1]][-count:]
     last = checkpoints[-1]["ema"]
     mean = {name: torch.stack([saved["ema"][name] for saved in checkpoints]).mean(0) if tensor.is_floating_point()
             else tensor for name, tensor in last.items()}

@@ -2,6 +2,7 @@
 invocations, and its table."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -150,6 +151,10 @@ def test_averaging_checkpoints_means_the_ema_weights_and_one_gives_back_the_expo
         torch.testing.assert_close(parameter, (emas[0][name] + emas[1][name]) / 2, msg=name)
     assert any(not torch.equal(parameter, dict(again.named_parameters())[name])
                for name, parameter in averaged.named_parameters())
+    slice_stop = tmp_path / "run" / "checkpoints" / "step-00000003.pt"  # where a slice of the run stopped
+    shutil.copy(list_checkpoints(tmp_path / "run")[0], slice_stop)
+    torch.save({**load_checkpoint(slice_stop), "step": 3}, slice_stop)
+    assert with_averaged_checkpoints(tmp_path / "run", 2, tmp_path / "again")[1] == [2, 4], "a slice's stop is skipped"
 
 
 def test_the_averaged_checkpoints_table_sets_each_run_beside_its_own_row():
