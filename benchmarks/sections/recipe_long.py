@@ -88,8 +88,9 @@ SMOKE_BASE_STEPS = 100
 # The committed model exported with standing statistics over this many batches; the end path tries more.
 END_PATH_BATCHES = (400, 1600)
 # The runs whose EMA weights are averaged over their last checkpoints (the committed model's own run is not in this
-# folder; these two share its budget and schedule), and over how many of their last checkpoints.
-AVERAGED_RUNS = (SECOND_SEED, SHORT_BETA2)
+# folder; these share its budget and schedule), and over how many of their last checkpoints: the shipped recipe's
+# second seed and beta2 first, then label smoothing's two seeds (each once its run has finished).
+AVERAGED_RUNS = (SECOND_SEED, SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED)
 AVERAGED_CHECKPOINTS = (3, 5)
 
 
