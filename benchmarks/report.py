@@ -556,22 +556,23 @@ def _recipe_long(results: dict) -> list[str]:
         if row.get("machines"):
             minutes += " on " + " and ".join(row["machines"])
         lines.append(f"| {name} | {row['steps']:,} | {minutes} | {cells(row)} |")
+    def table(intro: str, first_columns: tuple[str, ...]) -> list[str]:
+        """A paragraph and the head of a table whose columns are `first_columns` then the report's."""
+        columns = (*first_columns, "accuracy", "FCD", "precision", "recall", "coverage", "broken share", "CAS")
+        return ["", intro, "", "| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+
     if data.get("end_path"):
-        lines += ["", "The end path, no training: the committed model's BatchNorm statistics recomputed from its own "
-                      "weights over more batches of fresh noise than the 100 it was exported with (standing "
-                      "statistics; same evaluation):", "",
-                  "| standing statistics | accuracy | FCD | precision | recall | coverage | broken share | CAS |",
-                  "|---" * 8 + "|"]
+        lines += table("The end path, no training: the committed model's BatchNorm statistics recomputed from its own "
+                       "weights over more batches of fresh noise than the 100 it was exported with (standing "
+                       "statistics; same evaluation):", ("standing statistics",))
         baseline = data.get("rows", {}).get("shipped recipe")
         if baseline:
             lines.append(f"| 100 batches (the committed model) | {cells(baseline)} |")
         lines += [f"| {int(batches):,} batches | {cells(row)} |" for batches, row in data["end_path"].items()]
     if data.get("averaged"):
-        lines += ["", "The EMA over a longer horizon, no training: a long run's generator replaced by the mean of its "
-                      "EMA weights at its last checkpoints (one every 10,000 steps), its BatchNorm statistics then "
-                      "recomputed as the run exported its own (same evaluation):", "",
-                  "| run | EMA weights | accuracy | FCD | precision | recall | coverage | broken share | CAS |",
-                  "|---" * 9 + "|"]
+        lines += table("The EMA over a longer horizon, no training: a long run's generator replaced by the mean of its "
+                       "EMA weights at its last checkpoints (one every 10,000 steps), its BatchNorm statistics then "
+                       "recomputed as the run exported its own (same evaluation):", ("run", "EMA weights"))
         for name, counts in data["averaged"].items():
             own = data.get("rows", {}).get(name)
             if own:
