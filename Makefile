@@ -78,8 +78,9 @@ demo: setup
 # The default model shipped in digitgan/modelfolder/pretrained/: a fixed recipe (preset, steps, seed, threads), evaluated,
 # with its hand encoder (`digitgan mimic` and the pages' canvas start from it; the offline page's style directions are
 # fitted from the generator when `digitgan site` runs).
-# The recipe is the `shipped` preset (digitgan/presets/shipped.toml): fast with a generator twice as wide and its
-# learning rates halving every 15,000 steps after the first 45,000; about an hour on 2 cores.
+# The recipe is the `shipped` preset (digitgan/presets/shipped.toml): fast with a generator twice as wide, its
+# learning rates halving every 15,000 steps after the first 45,000 and one-sided label smoothing; about an hour on
+# 2 cores.
 PRETRAINED_STEPS ?= 90000
 pretrained: setup data
 	rm -rf runs/pretrained

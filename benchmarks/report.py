@@ -541,7 +541,8 @@ def _recipe_long(results: dict) -> list[str]:
         return " | ".join(_fmt(None if row.get(key) is None else format(row[key], fmt)) for key, fmt in keys)
 
     lines = ["", "## The long run: levers at the shipped model's full budget", "",
-             f"The committed shipped model ({data['base_steps']:,} steps of `shipped`, seed 0) beside levers of its "
+             f"The shipped model as committed when these runs began (row \"shipped recipe\": {data['base_steps']:,} "
+             "steps of `shipped` before one-sided label smoothing joined the recipe, seed 0) beside levers of its "
              "recipe trained from scratch for the same training time: a lever's steps are the baseline's scaled by "
              "the steps both made in the equal-time screens above (a lever of the schedule alone makes the baseline's "
              "steps), and the learning-rate schedule scales with them. Equal time is set by those step ratios, "
@@ -562,12 +563,12 @@ def _recipe_long(results: dict) -> list[str]:
         return ["", intro, "", "| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
 
     if data.get("end_path"):
-        lines += table("The end path, no training: the committed model's BatchNorm statistics recomputed from its own "
+        lines += table("The end path, no training: that model's BatchNorm statistics recomputed from its own "
                        "weights over more batches of fresh noise than the 100 it was exported with (standing "
                        "statistics; same evaluation):", ("standing statistics",))
         baseline = data.get("rows", {}).get("shipped recipe")
         if baseline:
-            lines.append(f"| 100 batches (the committed model) | {cells(baseline)} |")
+            lines.append(f"| 100 batches (the model as committed) | {cells(baseline)} |")
         lines += [f"| {int(batches):,} batches | {cells(row)} |" for batches, row in data["end_path"].items()]
     if data.get("averaged"):
         lines += table("The EMA over a longer horizon, no training: a long run's generator replaced by the mean of its "
@@ -628,7 +629,8 @@ def _gpu_recipe(results: dict) -> list[str]:
 SECTIONS = [("quality", _quality, ("quality",)), ("throughput", _throughput, ("throughput", "memory")),
             ("sampling", _sampling, ("sampling",)), ("conditioning", _conditioning, ("conditioning",)),
             ("gpu", _gpu, ("gpu",)), ("serve_load", _serve_load, ("serve",)),
-            ("levers", _levers, ("levers", "levers-quality")), ("distribution", _distribution, ("distribution",)),
+            ("levers", _levers, ("levers", "levers-quality")),
+            ("distribution", _distribution, ("distribution", "shipped")),
             ("load", _load, ("load",)), ("onnx", _onnx, ("onnx",)), ("page", _page, ("page",)),
             ("mimic", _mimic, ("mimic",)), ("recipe", _recipe, ("recipe",)),
             ("recipe_classes", _recipe_classes, ("recipe_classes",)),

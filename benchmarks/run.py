@@ -15,7 +15,8 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   onnx            the shipped model through onnxruntime beside PyTorch, at batch 1 and 1024
   page            the offline page in headless chromium: size, time to the first number, digits/s in the page
   mimic           your own hand: 1,000 MNIST test digits and 20 drawn ones inverted three ways, redrawn, style kept
-  distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch, shipped model
+  distribution    recall, coverage, FCD, broken share, CAS: levers at equal time, fast from scratch
+  shipped         the same for the shipped model (its committed report; the one shipped before keeps its row)
   recipe          levers on the shipped recipe at equal time towards the real floor (screens, then finals)
   recipe_classes  a second screen, two seeds each: levers on the class loss's pull (narrow 7s and 9s)
   recipe_long     the shipped model's full budget against levers at equal time (a long run; resumes)
@@ -67,7 +68,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "quality": quality.run, "conditioning": quality.run_conditioning, "levers": levers.run,
     "levers-quality": quality.run_levers_quality, "gpu": gpu.run, "serve": serve.run, "load": load.run,
     "onnx": onnx.run, "page": page.run, "mimic": mimic.run,
-    "distribution": distribution.run, "recipe": recipe.run,
+    "distribution": distribution.run, "shipped": distribution.run_shipped, "recipe": recipe.run,
     "recipe_classes": recipe_classes.run, "recipe_long": recipe_long.run,
     "gpu_recipe": gpu_recipe.run,
 }

@@ -3,7 +3,8 @@
 training time — the levers a 3-minute screen cannot settle (a bigger D makes fewer steps in a short run).
 
 - baseline: the committed shipped model itself (digitgan/modelfolder/pretrained), copied into the runs folder and
-  evaluated there;
+  evaluated there the first time the section ran (the model before label smoothing joined the recipe; its row stays
+  when a later model is shipped: the levers were trained against it);
 - a lever's steps are the baseline's scaled by the steps the lever and the baseline made in the `recipe` section's
   equal-time screens (a lever of the schedule alone, or one as cheap per step, makes the baseline's steps), and the
   learning-rate schedule (decay start and half-life, in images) scales with them, so the decay comes at the same
