@@ -93,8 +93,9 @@ pretrained: setup data
 
 # Speed, memory and time-to-quality on this machine (about three hours); writes benchmarks/results.json +
 # RESULTS.md, each section marked with its commit and whether what it measures changed since.
+# `browser`: the offline page's section measures it in headless chromium.
 BENCH_ARGS ?=
-bench: setup data
+bench: setup data browser
 	$(BIN)/python -m benchmarks.run --threads 2 $(BENCH_ARGS)
 
 # The classifiers `digitgan dream` drives backwards (not the evaluator): retrained by their committed recipes.

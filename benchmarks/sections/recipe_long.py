@@ -66,22 +66,29 @@ SECOND_SEED = "the shipped recipe, training seed 1"
 LABEL_SMOOTHING_SECOND_SEED = "one-sided label smoothing, training seed 1"
 SEED_CHANGES: dict[str, dict[str, Any]] = {SECOND_SEED: {"seed": 1},
                                            LABEL_SMOOTHING_SECOND_SEED: {**CLASS_LEVERS[LABEL_SMOOTHING], "seed": 1}}
+# Label smoothing is the shipped recipe since it beat the model before it; what it left behind is recall and CAS.
+# Two levers on top of it: a softer real target still, and the 15-minute finals' other winner with it.
+STRONGER_SMOOTHING = "one-sided label smoothing 0.2 (real target 0.8)"
+SMOOTHING_AND_BETA2 = "label smoothing with Adam's beta2 0.99"
+ON_LABEL_SMOOTHING: dict[str, dict[str, Any]] = {
+    STRONGER_SMOOTHING: {"label_smoothing": 0.2},
+    SMOOTHING_AND_BETA2: {**CLASS_LEVERS[LABEL_SMOOTHING], **CLASS_LEVERS[SHORT_BETA2]}}
 # Levers whose steps are set, not scaled by a screen: the schedule alone, the twin classifier, Adam's beta2 and label
 # smoothing cost the baseline's step (the twin only widens D's class head by ten outputs, beta2 is one constant of the
 # optimiser's update, label smoothing one of D's loss; the class screen's step counts move more between two seeds of
 # one lever, with the machine's speed, than that could), so at equal time they make the baseline's steps.
 SET_RATIOS: dict[str, float] = {**dict.fromkeys(SCHEDULE_LEVERS, 1.0), TWIN_CLASSIFIERS: 1.0, SHORT_BETA2: 1.0,
                                 LABEL_SMOOTHING: 1.0, BUDGET: 150_000 / BASE_STEPS, SECOND_SEED: 1.0,
-                                LABEL_SMOOTHING_SECOND_SEED: 1.0}
+                                LABEL_SMOOTHING_SECOND_SEED: 1.0, **dict.fromkeys(ON_LABEL_SMOOTHING, 1.0)}
 # The order they train in: the screens' coverage winner, its FCD winner, the lever that made the shipped model (G's
 # width: 64 -> 128 channels moved FCD the most of anything tried, "distribution") taken one step further, the
 # schedule (today's ends at 1/8 of the starting rates), then the class screen's winner (`recipe_classes`: the twin
 # classifier), then the budget itself, then the baseline's second seed, then the class finals' winners (beta2, then
-# label smoothing), then label smoothing's second seed.
+# label smoothing), then label smoothing's second seed, then the levers on top of label smoothing.
 LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4",
                "G twice as wide again (256 -> 128 -> 64)",
                "learning rates halving every 480,000 images (1/64 at the end)", TWIN_CLASSIFIERS, BUDGET, SECOND_SEED,
-               SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED)
+               SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, *ON_LABEL_SMOOTHING)
 
 # The smoke's baseline: the smallest budget scaled_config keeps (it rounds steps to hundreds).
 SMOKE_BASE_STEPS = 100
@@ -99,8 +106,8 @@ def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
     """The `shipped` preset with lever `name`, training seed 0 unless the lever sets one, for the training time of
     `base_steps` baseline steps, where the lever makes `ratio` times the baseline's steps in equal time
     (recipe.scaled_config: the schedule scales with the images the run sees)."""
-    return scaled_config({**LEVERS, **CLASS_LEVERS, **SCHEDULE_LEVERS, BUDGET: {}, **SEED_CHANGES}[name], ratio,
-                         base_steps)
+    return scaled_config({**LEVERS, **CLASS_LEVERS, **SCHEDULE_LEVERS, BUDGET: {}, **SEED_CHANGES,
+                          **ON_LABEL_SMOOTHING}[name], ratio, base_steps)
 
 
 def folder_name(name: str) -> str:

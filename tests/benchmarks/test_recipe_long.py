@@ -69,6 +69,16 @@ def test_label_smoothing_s_second_seed_differs_from_its_first_by_the_seed_alone(
     assert second.train.seed == 1 and apply_changes(second, {"seed": 0}) == first
 
 
+def test_the_levers_on_label_smoothing_change_the_shipped_recipe_by_what_they_name():
+    from benchmarks.sections.recipe_long import SET_RATIOS, SMOOTHING_AND_BETA2, STRONGER_SMOOTHING
+
+    stronger = equal_time_config(STRONGER_SMOOTHING, SET_RATIOS[STRONGER_SMOOTHING], 90_000)
+    both = equal_time_config(SMOOTHING_AND_BETA2, SET_RATIOS[SMOOTHING_AND_BETA2], 90_000)
+    assert stronger.train.label_smoothing == 0.2 and stronger.train.steps == 90_000 and stronger.train.seed == 0
+    assert both.train.label_smoothing == 0.1 and both.train.beta2 == 0.99 and both.train.steps == 90_000
+    assert apply_changes(both, {"beta2": stronger.train.beta2, "label_smoothing": 0.2}) == stronger
+
+
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
@@ -96,7 +106,7 @@ def test_the_long_run_table_renders_rows_and_what_is_still_training():
     assert "| shipped recipe | 90,000 | — | 0.9980 | 0.690 |" in text
     assert "| batch 128 | 57,800 | 82.0 on AMD EPYC and Intel Xeon | 0.9980 |" in text  # where its minutes went
     assert "D twice as wide + dense 256 (56,400 steps)" in text
-    assert "| 100 batches (the committed model) | 0.9980 | 0.690 |" in text
+    assert "| 100 batches (the model as committed) | 0.9980 | 0.690 |" in text
     assert "| 400 batches | 0.9980 | 0.650 |" in text
 
 
