@@ -55,6 +55,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "recipe_long": (*_TRAINING, *_EVALUATION, *_SHIPPED, "digitgan/presets/shipped.toml",
                     "benchmarks/sections/recipe_long.py", "benchmarks/sections/recipe.py",
                     "benchmarks/sections/recipe_classes.py"),
+    "fast_budget": (*_TRAINING, *_EVALUATION, "benchmarks/sections/fast_budget.py", "benchmarks/sections/recipe.py",
+                    "benchmarks/sections/quality.py"),
     "gpu_recipe": (*_TRAINING, *_EVALUATION, "digitgan/presets/shipped.toml", "benchmarks/sections/gpu_recipe.py",
                    "benchmarks/sections/recipe.py"),
 }

@@ -20,6 +20,7 @@ Sections (each can be run alone with --only; one module each under benchmarks/se
   recipe          levers on the shipped recipe at equal time towards the real floor (screens, then finals)
   recipe_classes  a second screen, two seeds each: levers on the class loss's pull (narrow 7s and 9s)
   recipe_long     the shipped model's full budget against levers at equal time (a long run; resumes)
+  fast_budget     fast and levers of it in 15 minutes, two seeds each, against the model shipped before #31
   gpu_recipe      on CUDA: the shipped model's quality in a minute of training (batch-scaled candidates)
 
 Timings are medians where repeats are cheap; ratios are from one run on one machine. Every section records the
@@ -45,6 +46,7 @@ from benchmarks.provenance import record
 from benchmarks.report import render
 from benchmarks.sections import (
     distribution,
+    fast_budget,
     gpu,
     gpu_recipe,
     levers,
@@ -70,7 +72,7 @@ SECTIONS: dict[str, Callable[[Context], None]] = {
     "onnx": onnx.run, "page": page.run, "mimic": mimic.run,
     "distribution": distribution.run, "shipped": distribution.run_shipped, "recipe": recipe.run,
     "recipe_classes": recipe_classes.run, "recipe_long": recipe_long.run,
-    "gpu_recipe": gpu_recipe.run,
+    "fast_budget": fast_budget.run, "gpu_recipe": gpu_recipe.run,
 }
 
 
@@ -89,6 +91,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="training minutes per finalist and seed, 'recipe' finals")
     parser.add_argument("--recipe-long-slice-minutes", type=float, default=0.0,
                         help="'recipe_long': minutes of training per invocation (0: to the end); the next resumes")
+    parser.add_argument("--fast-budget-minutes", type=float, default=15.0,
+                        help="training minutes per lever and seed, 'fast_budget'")
     parser.add_argument("--gpu-recipe-seconds", type=float, default=60.0,
                         help="training seconds per candidate, 'gpu_recipe'")
     parser.add_argument("--gpu-recipe-long-minutes", type=float, default=0.0,
