@@ -125,6 +125,9 @@ class TrainConfig:
     kl_weight: float = _float(1.0, 0.0, 1000.0)             # vae: weight of the KL term (1 = the ELBO)
     ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)
     ema_start_images: int = _int(0, 0, 2**62)               # copy G into EMA until this many images were seen
+    # >1: the exported G is the EMA's mean over the last N checkpoints at multiples of checkpoint_every (the final
+    # state the last of them); its BatchNorm statistics then as standing_stats says
+    average_checkpoints: int = _int(1, 1, 1000)
     standing_stats: int = _int(0, 0, 100_000)               # >0: batches that recompute the exported G's BatchNorm
                                                             # statistics for its own (EMA) weights
     amp: bool = _bool(True)                                 # bf16 autocast on CUDA (ignored on CPU)

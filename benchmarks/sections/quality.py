@@ -31,11 +31,15 @@ def time_to_quality(preset: str, minutes: float, eval_seconds: float, out: Path,
     run_dir = out / preset if not changes else out / ("-".join(f"{k}={v}" for k, v in changes.items()))
     previous = run_dir / "summary.json"
     if reuse and previous.exists() and json.loads((run_dir / "model" / "config.json").read_text())["train"][
-            "minutes"] == minutes:
+            "minutes"] == minutes and json.loads(previous.read_text())["status"] == "finished":
         summary = json.loads(previous.read_text())
     else:
         shutil.rmtree(run_dir, ignore_errors=True)
         summary = train(config, run_dir, quiet=True)
+    if summary["status"] != "finished":
+        # Asked to stop (Ctrl-C, a signal): the trainer saved and returned, but a run cut short of its minutes is no
+        # measurement; the bench stops as asked, with nothing recorded for it.
+        raise KeyboardInterrupt
     evals = [row for row in read_history(run_dir / "history.jsonl") if row["kind"] == "eval"]
     result: dict[str, Any] = {
         "train_seconds": round(summary["seconds"], 1), "steps": summary["step"],

@@ -33,8 +33,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from benchmarks.common import Context, apply_changes, train_towards
 from benchmarks.sections.recipe import BASE_STEPS, LEVERS, evaluated, scaled_config
 from benchmarks.sections.recipe_classes import LEVERS as CLASS_LEVERS
@@ -42,7 +40,7 @@ from digitgan.config import RunConfig
 from digitgan.modelfolder.folder import default_model_dir, export_model, load_generator, read_model_config
 from digitgan.models import load_weights
 from digitgan.training.checkpoints import list_checkpoints, load_checkpoint
-from digitgan.training.state import exported_sampler
+from digitgan.training.state import checkpoint_average, exported_sampler
 
 BASELINE = "shipped recipe"
 # Levers of the learning-rate schedule alone: a step costs what the baseline's does, so at equal time they make the
@@ -208,24 +206,19 @@ def with_standing_statistics(model_dir: Path, batches: int, out: Path) -> Path:
 
 
 def with_averaged_checkpoints(run_dir: Path, count: int, out: Path) -> tuple[Path, list[int]]:
-    """A copy of the model of run `run_dir` (a run folder `out` holding model/) whose generator is the mean of the EMA
-    generator's weights at the run's last `count` regular checkpoints (floating-point parameters and buffers
-    averaged, the rest the last checkpoint's), its BatchNorm statistics then recomputed as the run exported its own
-    (exported_sampler); returns `out` and the averaged checkpoints' steps, oldest first."""
+    """A copy of the model of run `run_dir` (a run folder `out` holding model/) exported as the trainer exports with
+    average_checkpoints = `count` (training.state.checkpoint_average: the EMA's mean over the last `count` regular
+    checkpoints, the newest included; then the run's standing statistics); returns `out` and the averaged
+    checkpoints' steps, oldest first."""
     generator, config, raw = load_generator(run_dir, for_sampling=False)
-    found = [load_checkpoint(path) for path in list_checkpoints(run_dir)]
+    found = list_checkpoints(run_dir)
     if not found:
         raise SystemExit(f"recipe_long: {run_dir} has no checkpoints to average")
-    # The run's regular checkpoints and its last: a run trained in slices also keeps one where each slice stopped,
-    # which would weigh the steps near it twice.
-    every = config.train.checkpoint_every
-    regular = [saved for saved in found[:-1] if every and saved["step"] % every == 0]
-    checkpoints = [*regular, found[-1]][-count:]
-    last = checkpoints[-1]["ema"]
-    mean = {name: torch.stack([saved["ema"][name] for saved in checkpoints]).mean(0) if tensor.is_floating_point()
-            else tensor for name, tensor in last.items()}
-    load_weights(generator, mean, "ema", run_dir)
+    newest = load_checkpoint(found[-1])
+    load_weights(generator, newest["ema"], "ema", run_dir)
+    averaged, steps = checkpoint_average(generator, run_dir, apply_changes(config, {"average_checkpoints": count}),
+                                         newest["step"])
     shutil.rmtree(out, ignore_errors=True)
-    export_model(out / "model", exported_sampler(generator, config), config,
+    export_model(out / "model", exported_sampler(averaged, config), config,
                  {key: raw[key] for key in ("step", "images_seen", "epoch") if key in raw})
-    return out, [saved["step"] for saved in checkpoints]
+    return out, steps

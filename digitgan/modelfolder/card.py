@@ -46,6 +46,12 @@ def front_matter(config: RunConfig, evaluation: dict[str, Any] | None) -> list[s
     return [*lines, "---"]
 
 
+def _steps_text(steps: list[int]) -> str:
+    """[70000, 80000, 90000] -> "70,000, 80,000 and 90,000"."""
+    named = [f"{step:,}" for step in steps]
+    return ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 else "".join(named)
+
+
 def card_text(config: RunConfig, extra: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
     m, t = config.model, config.train
     kind = kind_of(m.kind)
@@ -71,6 +77,8 @@ def card_text(config: RunConfig, extra: dict[str, Any], evaluation: dict[str, An
              f"Preset `{config.preset}`, seed {t.seed}, batch {t.batch_size}, loss `{t.loss}`, Adam "
              f"{t.lr_g:g}/{t.lr_d:g} (β1 {t.beta1:g}), EMA decay {t.ema_decay:g}"
              + (f"; {extra['step']:,} steps, {extra['images_seen']:,} images seen" if "step" in extra else "")
+             + (f"; the EMA averaged over the checkpoints at steps {_steps_text(extra['averaged_steps'])}"
+                if len(extra.get("averaged_steps", [])) > 1 else "")
              + ". `config.json` holds every setting; `digitgan train --preset ... --seed ...` with the same settings "
              "on the same machine gives the same weights.", "", "## Evaluation", ""]
     summary = evaluation_summary(evaluation) or {}

@@ -31,6 +31,14 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
+def step_of(path: Path) -> int:
+    """The step a checkpoint file (step-NNNNNNNN.pt) was saved at."""
+    found = _STEP_FILE.fullmatch(path.name)
+    if found is None:
+        raise ValueError(f"{path.name} is not a checkpoint's file name")
+    return int(found.group(1))
+
+
 def save_checkpoint(run_dir: Path, state: dict[str, Any], step: int, keep: int) -> Path:
     path = run_dir / "checkpoints" / f"step-{step:08d}.pt"
     atomic_write(path, lambda handle: torch.save({"format": FORMAT, **state}, handle))

@@ -86,6 +86,10 @@ def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distribute
     if t.consistency_weight and t.consistency_augment == "none":
         raise UserError("consistency_weight needs a transform to be consistent under: set consistency_augment to "
                         "translation or translation-cutout")
+    if t.average_checkpoints > 1 and (not t.checkpoint_every or t.keep_checkpoints < t.average_checkpoints):
+        raise UserError(f"average_checkpoints {t.average_checkpoints} averages the exported EMA over that many "
+                        f"checkpoints: checkpoint_every ({t.checkpoint_every}) must be above 0 and keep_checkpoints "
+                        f"({t.keep_checkpoints}) at least {t.average_checkpoints}")
     if train_set.num_classes != config.model.num_classes:
         raise UserError(f"{t.dataset} has {train_set.num_classes} classes but the model expects "
                         f"{config.model.num_classes} (set model.num_classes={train_set.num_classes})")

@@ -26,7 +26,7 @@ from digitgan.modelfolder.folder import export_model
 from digitgan.training.checkpoints import save_checkpoint, space_warning, tensor_bytes
 from digitgan.training.history import History, ProgressBar, epoch_table, plot_history, read_history
 from digitgan.training.run import Run
-from digitgan.training.state import TrainState, all_finite, exported_sampler, state_to_dict
+from digitgan.training.state import TrainState, all_finite, checkpoint_average, exported_sampler, state_to_dict
 
 
 class Clock:
@@ -180,7 +180,8 @@ class Recorder:
 
     def finish(self, state: TrainState, status: str, world: int) -> dict[str, Any]:
         """The last checkpoint (with the open window, so a resume logs exactly as an uninterrupted run), the
-        exported model, the final grid and curves, summary.json. Returns the summary."""
+        exported model (the EMA, averaged over checkpoints when average_checkpoints asks), the final grid and curves,
+        summary.json. Returns the summary."""
         elapsed = self.clock.this_run()
         t = self.config.train
         rate = (state.images_seen - self.images_start) / max(elapsed, 1e-9)
@@ -194,9 +195,11 @@ class Recorder:
             summary["checkpoint"] = str(self.checkpoint(state))
             if state.window:
                 self.history.log(state, state.window, self.clock.total(), partial=True)
-            exported = self.sampler(state)
+            averaged, steps = checkpoint_average(state.ema, self.run_dir, self.config, state.step)
+            exported = exported_sampler(averaged, self.config)
             export_model(self.run_dir / "model", exported, self.config,
-                         {"step": state.step, "images_seen": state.images_seen, "epoch": state.epoch})
+                         {"step": state.step, "images_seen": state.images_seen, "epoch": state.epoch,
+                          **({"averaged_steps": steps} if len(steps) > 1 else {})})
             self.save_grid(state, "final.png", exported)
             self.plot()
         rows = read_history(self.run_dir / "history.jsonl")

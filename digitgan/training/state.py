@@ -19,6 +19,7 @@ from digitgan import seeds
 from digitgan.config import RunConfig
 from digitgan.images import from_uint8
 from digitgan.models import build_generator, build_partner, load_weights, one_hot, sample_noise
+from digitgan.training.checkpoints import list_checkpoints, load_checkpoint, step_of
 from digitgan.training.distributed import Dist, wrap
 
 BATCH_NORMS = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
@@ -225,6 +226,27 @@ def exported_sampler(generator: torch.nn.Module, config: RunConfig, batches: int
     standing_stats) drawn from the run's export stream, so a model re-exported later draws what the run drew."""
     return standing_statistics(generator, config, config.train.standing_stats if batches is None else batches,
                                seed=config.train.seed + seeds.STANDING_STATISTICS)
+
+
+def checkpoint_average(ema: torch.nn.Module, run_dir: Path, config: RunConfig, step: int
+                       ) -> tuple[torch.nn.Module, list[int]]:
+    """The EMA the run exports: `ema` (the EMA at `step`) when train.average_checkpoints is 1, else a copy whose
+    floating-point parameters and buffers are the mean of `ema`'s and the EMA's at the run's last
+    average_checkpoints - 1 regular checkpoints before `step` (those at multiples of checkpoint_every: a run
+    trained in slices also keeps one where each slice stopped, which would weigh the steps near it twice); the
+    other buffers are `ema`'s. Fewer are averaged when the run has fewer. Returns it and the averaged steps, oldest
+    first (`step` last)."""
+    count, every = config.train.average_checkpoints, config.train.checkpoint_every
+    earlier = [path for path in list_checkpoints(run_dir)
+               if every and step_of(path) < step and step_of(path) % every == 0][-(count - 1):] if count > 1 else []
+    if not earlier:
+        return ema, [step]
+    saved = [load_checkpoint(path)["ema"] for path in earlier]
+    mean = {name: torch.stack([*(weights[name] for weights in saved), tensor.detach().cpu()]).mean(0)
+            if tensor.is_floating_point() else tensor for name, tensor in ema.state_dict().items()}
+    averaged = copy.deepcopy(ema)
+    load_weights(averaged, mean, "ema", run_dir)
+    return averaged, [*map(step_of, earlier), step]
 
 
 def start_state(config: RunConfig, num_images: int, device: torch.device,

@@ -160,6 +160,42 @@ def test_export_reload_identical_samples(tiny_npz, tmp_path, standing):
     assert raw["step"] == 6 and loaded_config.model == config.model
 
 
+def test_export_averages_the_last_checkpoints(tiny_npz, tmp_path):
+    """average_checkpoints 3: the exported G is the mean of the EMA at the last two regular checkpoints and the final
+    state; a run trained in slices (a checkpoint off the grid where it stopped) exports the same model."""
+    config = tiny_config(dataset=str(tiny_npz), steps=7, checkpoint_every=2, keep_checkpoints=5, standing_stats=0,
+                         average_checkpoints=3)
+    train(config, tmp_path / "run", quiet=True)
+    saved = {int(path.stem.split("-")[1]): load_checkpoint(path)["ema"] for path in list_checkpoints(tmp_path / "run")}
+    assert sorted(saved) == [2, 4, 6, 7]
+    loaded, _, raw = load_generator(tmp_path / "run", for_sampling=False)
+    assert raw["averaged_steps"] == [4, 6, 7]
+    for name, tensor in loaded.state_dict().items():
+        expected = (torch.stack([saved[step][name] for step in (4, 6, 7)]).mean(0)
+                    if tensor.is_floating_point() else saved[7][name])
+        assert torch.allclose(tensor, expected, atol=1e-6), name
+    assert any(not torch.equal(tensor, saved[7][name]) for name, tensor in loaded.state_dict().items()
+               if tensor.is_floating_point()), "not the final EMA"
+    assert "averaged over the checkpoints at steps 4, 6 and 7" in (tmp_path / "run" / "model" / "README.md").read_text()
+    train(with_train(config, steps=3), tmp_path / "sliced", quiet=True)
+    train(with_train(config, steps=7), tmp_path / "sliced", resume=tmp_path / "sliced", quiet=True)
+    # a finished run trained without averaging gets it by a resume at its budget: no step trained, re-exported
+    train(with_train(config, average_checkpoints=1), tmp_path / "later", quiet=True)
+    summary = train(config, tmp_path / "later", resume=tmp_path / "later", quiet=True)
+    assert summary["steps_this_run"] == 0
+    for run in ("sliced", "later"):
+        again, _, again_raw = load_generator(tmp_path / run, for_sampling=False)
+        assert again_raw["averaged_steps"] == [4, 6, 7]
+        for name, tensor in loaded.state_dict().items():
+            assert torch.equal(tensor, again.state_dict()[name]), f"{run}: {name}"
+
+
+def test_averaging_needs_the_checkpoints_kept(tiny_npz, tmp_path):
+    config = tiny_config(dataset=str(tiny_npz), steps=4, checkpoint_every=2, keep_checkpoints=2, average_checkpoints=3)
+    with pytest.raises(UserError, match=r"average_checkpoints 3 .* keep_checkpoints \(2\) at least 3"):
+        train(config, tmp_path / "run", quiet=True)
+
+
 def test_mismatched_weights_are_a_clear_error(tiny_npz, tmp_path):
     train(tiny_config(dataset=str(tiny_npz), steps=2), tmp_path / "run", quiet=True)
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
