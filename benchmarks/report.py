@@ -318,7 +318,8 @@ def _distribution(results: dict) -> list[str]:
         if row:
             floor = row["real_floor"]
             extra = (f", {row['minutes']:g} minutes of training" if key == "fast"
-                     else f", step {row['step']}, from {row.get('source', 'the bench')}")
+                     else f", step {row['step']}{' (' + row['recipe'] + ')' if row.get('recipe') else ''}, "
+                          f"from {row.get('source', 'the bench')}")
             lines += ["", f"{label}{extra} (10,000 samples; CAS on 60,000 generated):", "",
                       "| | " + header[2:] + " CAS |", "|---" * 8 + "|",
                       f"| model | {cells(row)} | {row['cas']:.4f} |",
@@ -326,8 +327,9 @@ def _distribution(results: dict) -> list[str]:
     if data.get("earlier_shipped"):
         lines += ["", "Models shipped before it (their own reports: 10,000 samples, seed 0):", "",
                   "| model | " + header[2:] + " CAS |", "|---" * 8 + "|"]
-        lines += [f"| `{row.get('preset') or 'shipped'}` preset as it was then, step {row['step']:,} | {cells(row)} | "
-                  f"{row['cas']:.4f} |" for row in data["earlier_shipped"]]
+        lines += [f"| `{row.get('preset') or 'shipped'}` preset as it was then, step {row['step']:,}"
+                  f"{': ' + row['recipe'] if row.get('recipe') else ''} | {cells(row)} | {row['cas']:.4f} |"
+                  for row in data["earlier_shipped"]]
     exploration = data.get("exploration")
     if exploration:
         lines += ["", exploration["note"], "", "| variant | steps | accuracy | FCD | recall | coverage | broken |",

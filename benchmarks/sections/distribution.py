@@ -94,9 +94,20 @@ def shipped(context: Context) -> dict[str, Any]:
                             ignore=shutil.ignore_patterns("report.*", "*.py", "__pycache__"))
             report = evaluate_run(copy, n_per_class=50 if context.smoke else 1000, seed=0, cas=True,
                                   cas_n=1000 if context.smoke else 60000, log=lambda _: None)
+    raw = json.loads((default_model_dir() / "config.json").read_text())
     return {"step": report.get("step"), "preset": report.get("preset"), "images_seen": report.get("images_seen"),
-            "source": source, **_scores(report), "cas": report["model"]["cas"],
+            "source": source, "recipe": recipe_note(raw), **_scores(report), "cas": report["model"]["cas"],
             "real_floor": {key: report["real_floor"].get(key) for key in (*KEYS, "cas")}}
+
+
+def recipe_note(raw: dict[str, Any]) -> str:
+    """What tells one shipped model from the next, from its config.json: label smoothing and what the EMA export
+    averaged (e.g. "one-sided label smoothing 0.1, the EMA averaged over steps 70,000-90,000")."""
+    smoothing = raw.get("train", {}).get("label_smoothing", 0.0)
+    averaged = raw.get("averaged_steps") or [raw.get("step") or 0]
+    export = (f"the EMA averaged over steps {averaged[0]:,}-{averaged[-1]:,}" if len(averaged) > 1
+              else f"the EMA at step {averaged[0]:,}")
+    return f"{f'one-sided label smoothing {smoothing:g}' if smoothing else 'no label smoothing'}, {export}"
 
 
 def run(context: Context) -> None:

@@ -39,6 +39,13 @@ def test_a_newly_shipped_model_keeps_the_earlier_one_s_row():
     assert data["shipped"] == new and data["earlier_shipped"] == [old]
     text = render({"machine": machine(), "distribution": data})
     assert "| `shipped` preset as it was then, step 90,000 | 0.9978 | 0.688 |" in text
+    newest = {**new, "step": 150000, "fcd": 0.45, "recipe": "no label smoothing, the EMA at step 150,000"}
+    data["shipped"] = keep_earlier_shipped(data, newest)
+    data["earlier_shipped"][0]["recipe"] = "one-sided label smoothing 0.1, the EMA at step 120,000"
+    text = render({"machine": machine(), "distribution": data})
+    assert ("| `shipped` preset as it was then, step 120,000: one-sided label smoothing 0.1, the EMA at step 120,000 "
+            "| 0.9978 | 0.500 |") in text
+    assert "step 150000 (no label smoothing, the EMA at step 150,000), from" in text
 
 
 def test_load_section_and_targets():
