@@ -59,7 +59,8 @@ def trained(name: str, changes: dict[str, Any], seconds: float, device: str, run
     evaluation seed 1: (its row, its run folder)."""
     smoke_only = {"standing_stats": 2} if smoke else {}  # 100 batches of 256 through the wide G: slow on a CPU
     config = with_settings(load_preset(PRESET), {**changes, "seed": 0, "minutes": seconds / 60, "steps": 0,
-                                                 "checkpoint_every": 0, "eval_every": 0, **smoke_only})
+                                                 "checkpoint_every": 0, "average_checkpoints": 1, "eval_every": 0,
+                                                 **smoke_only})
     run_dir = runs / "".join(c if c.isalnum() or c in ".-" else "-" for c in name)
     summary = train(config, run_dir, device=device, quiet=True)
     row = {"changes": changes, "steps": summary["step"], "images_seen": summary["images_seen"],

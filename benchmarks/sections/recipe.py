@@ -55,7 +55,9 @@ def scaled_config(changes: dict[str, Any], ratio: float, base_steps: int = BASE_
     by the images that run sees against base_steps of the preset's batch, so the decay comes at the same point of
     the run."""
     base = load_preset(PRESET)
-    config = apply_changes(base, {"seed": 0, **changes})
+    # the EMA at the run's end, as every row was exported before the shipped preset averaged its last checkpoints
+    # (recipe_long's averaging table measures that on finished runs)
+    config = apply_changes(base, {"seed": 0, "average_checkpoints": 1, **changes})
     steps = int(round(base_steps * ratio, -2))
     images = (steps * config.train.batch_size) / (base_steps * base.train.batch_size)
     return apply_changes(config, {"steps": steps, "epochs": 0, "minutes": 0,
