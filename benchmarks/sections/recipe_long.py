@@ -95,8 +95,9 @@ SMOKE_BASE_STEPS = 100
 END_PATH_BATCHES = (400, 1600)
 # The runs whose EMA weights are averaged over their last checkpoints (the committed model's own run is not in this
 # folder; these share its budget and schedule), and over how many of their last checkpoints: the shipped recipe's
-# second seed and beta2 first, then label smoothing's two seeds (each once its run has finished).
-AVERAGED_RUNS = (SECOND_SEED, SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED)
+# second seed and beta2 first, then label smoothing's two seeds, then label smoothing with beta2 (each once its run
+# has finished): the shipped model is label smoothing's run averaged over 3, so a lever on top of it is judged so too.
+AVERAGED_RUNS = (SECOND_SEED, SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, SMOOTHING_AND_BETA2)
 AVERAGED_CHECKPOINTS = (3, 5)
 
 
