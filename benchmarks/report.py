@@ -596,6 +596,14 @@ def _recipe_long(results: dict) -> list[str]:
         if baseline:
             lines.append(f"| 100 batches (the model as committed) | {cells(baseline)} |")
         lines += [f"| {int(batches):,} batches | {cells(row)} |" for batches, row in data["end_path"].items()]
+    if data.get("noise_scale"):
+        lines += table("The noise's scale at sampling, no training: the model shipped now (label smoothing, the EMA "
+                       "averaged over its last 3 checkpoints) drawing G(s·z, label) for z ~ N(0, I), a temperature "
+                       "(s = 1: the model as shipped; same evaluation). Recall rises with s, but FCD and the broken "
+                       "share are lowest at s = 1 and coverage falls past it: recall bought by the noise's scale "
+                       "costs more than it gains.", ("noise scale s",))
+        lines += [f"| {float(scale):g}{' (as shipped)' if float(scale) == 1 else ''} | {cells(row)} |"
+                  for scale, row in data["noise_scale"].items()]
     if data.get("averaged"):
         lines += table("The EMA over a longer horizon, no training: a long run's generator replaced by the mean of its "
                        "EMA weights at its last checkpoints (one every 10,000 steps), its BatchNorm statistics then "

@@ -26,9 +26,10 @@ def time_to_quality(preset: str, minutes: float, eval_seconds: float, out: Path,
 
     reuse: read a finished earlier run of this benchmark in the same directory (same preset, changes and
     budget) instead of training again."""
-    # no checkpoints, so the model is the EMA at the run's end (the shipped preset's averaging needs checkpoints)
-    config = apply_changes(load_preset(preset), {**(changes or {}), "minutes": minutes, "checkpoint_every": 0,
-                                                 "average_checkpoints": 1,
+    # no checkpoints, so the model is the EMA at the run's end (the shipped preset's averaging needs checkpoints),
+    # unless `changes` ask for both
+    config = apply_changes(load_preset(preset), {"checkpoint_every": 0, "average_checkpoints": 1, **(changes or {}),
+                                                 "minutes": minutes,
                                                  "eval_every": max(1, int(round(steps_per_second * eval_seconds)))})
     run_dir = out / preset if not changes else out / ("-".join(f"{k}={v}" for k, v in changes.items()))
     previous = run_dir / "summary.json"

@@ -21,6 +21,9 @@ And the EMA over a longer horizon, after the fact: two long runs' generators rep
 weights at their last checkpoints (every 10,000th step, all after the learning rates began to fall), an average over
 tens of thousands of steps where the EMA's own horizon is 1,000 — the issue's "EMA horizon over a long run" measured
 on runs that exist rather than trained again; their BatchNorm statistics recomputed as the runs exported theirs.
+And the noise's scale at sampling: the model shipped now drawing G(s·z, label) rather than G(z, label), z ~ N(0, I)
+(a temperature: s > 1 reaches further from the middle of what G learnt, the only knob that moves recall without
+training; with s = 1 the model as shipped).
 
 Every row: the standard evaluation (10,000 samples) and CAS on 60,000 generated, on evaluation seed 1 (the graded
 seed 0 is kept for the final model)."""
@@ -32,6 +35,9 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+
+import torch
+from torch import nn
 
 from benchmarks.common import Context, apply_changes, train_towards
 from benchmarks.sections.recipe import BASE_STEPS, LEVERS, evaluated, scaled_config
@@ -99,6 +105,8 @@ END_PATH_BATCHES = (400, 1600)
 # has finished): the shipped model is label smoothing's run averaged over 3, so a lever on top of it is judged so too.
 AVERAGED_RUNS = (SECOND_SEED, SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, SMOOTHING_AND_BETA2)
 AVERAGED_CHECKPOINTS = (3, 5)
+# The noise scales the model shipped now samples with (1: as shipped).
+NOISE_SCALES = (0.95, 1.0, 1.05, 1.1, 1.2)
 
 
 def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
@@ -134,6 +142,13 @@ def run(context: Context) -> None:
             folder = with_standing_statistics(default_model_dir(), batches, runs / f"standing-{batches}")
             end_path[str(batches)] = evaluated(folder, True, context.smoke)
             print(f"recipe_long standing statistics, {batches} batches: {end_path[str(batches)]}", flush=True)
+            context.save()
+    noise_scale = results.setdefault("noise_scale", {})
+    for scale in (1.0, 1.2) if context.smoke else NOISE_SCALES:
+        if str(scale) not in noise_scale:
+            folder = with_noise_scale(default_model_dir(), scale, runs / f"noise-scale-{scale}")
+            noise_scale[str(scale)] = evaluated(folder, True, context.smoke)
+            print(f"recipe_long noise scale {scale}: {noise_scale[str(scale)]}", flush=True)
             context.save()
     average_finished(context, results, runs)
     screen = context.results.get("recipe", {}).get("screen", {})
@@ -203,6 +218,22 @@ def with_standing_statistics(model_dir: Path, batches: int, out: Path) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     export_model(out / "model", sampler, apply_changes(config, {"standing_stats": batches}),
                  {key: raw[key] for key in ("step", "images_seen", "epoch") if key in raw})
+    return out
+
+
+def with_noise_scale(model_dir: Path, scale: float, out: Path) -> Path:
+    """A copy of the model in `model_dir` (a run folder `out` holding model/) that draws G(scale·z, label) where the
+    model draws G(z, label): the noise's columns of G's first dense layer multiplied by `scale`, every other weight and
+    statistic as exported (its input is cat(z, label code): `concat` conditioning); returns `out`."""
+    generator, config, raw = load_generator(model_dir, for_sampling=False)
+    if config.model.g_cond != "concat":
+        raise SystemExit(f"recipe_long: a noise scale needs concat conditioning, this model has {config.model.g_cond}")
+    first = next(module for module in generator.body.modules() if isinstance(module, nn.Linear))
+    with torch.no_grad():
+        first.weight[:, :config.model.z_dim] *= scale
+    shutil.rmtree(out, ignore_errors=True)
+    export_model(out / "model", generator, config,
+                 {key: raw[key] for key in ("step", "images_seen", "epoch", "averaged_steps") if key in raw})
     return out
 
 

@@ -167,6 +167,27 @@ def test_averaging_checkpoints_means_the_ema_weights_and_one_gives_back_the_expo
     assert with_averaged_checkpoints(tmp_path / "run", 2, tmp_path / "again")[1] == [2, 4], "a slice's stop is skipped"
 
 
+def test_a_noise_scale_draws_what_the_model_draws_from_the_scaled_noise(tmp_path):
+    """The copy at scale s draws from z what the model draws from s·z, for every class; scale 1 is the model."""
+    from benchmarks.sections.recipe_long import with_noise_scale
+    from digitgan.modelfolder.folder import load_generator
+    from digitgan.models import one_hot
+    from digitgan.training import train
+
+    config = apply_changes(load_preset("shipped"), {"steps": 2, "standing_stats": 3, "eval_every": 0,
+                                                    "average_checkpoints": 1})
+    train(config, tmp_path / "run", quiet=True)
+    model, _, raw = load_generator(tmp_path / "run")
+    z, labels = torch.randn(20, config.model.z_dim), one_hot(torch.arange(20) % 10, 10)
+    for scale in (1.0, 1.2):
+        scaled, _, scaled_raw = load_generator(with_noise_scale(tmp_path / "run", scale, tmp_path / f"s{scale}"))
+        assert scaled_raw["step"] == raw["step"] == 2
+        with torch.no_grad():
+            torch.testing.assert_close(scaled(z, labels), model(scale * z, labels), atol=1e-5, rtol=1e-4)
+    with torch.no_grad():
+        assert not torch.allclose(scaled(z, labels), model(z, labels), atol=1e-3)
+
+
 def test_the_averaged_checkpoints_table_sets_each_run_beside_its_own_row():
     row = {"steps": 90_000, "train_seconds": 3_200.0, "accuracy": 0.998, "fcd": 0.69, "precision": 0.77,
            "recall": 0.80, "coverage": 0.86, "broken": 0.004, "cas": 0.99}
@@ -212,7 +233,7 @@ def test_the_section_trains_every_lever_once_and_a_second_call_adds_nothing(tmp_
         row = data["rows"][name]
         assert row["steps"] == data["planned"][name]["steps"] == 3 and row["machines"] == ["Some CPU"]
         assert row["train_seconds"] > 0
-    assert list(data["end_path"]) == ["2"] and saves
+    assert list(data["end_path"]) == ["2"] and list(data["noise_scale"]) == ["1.0", "1.2"] and saves
     assert {name: list(counts) for name, counts in data["averaged"].items()} == {
         name: [str(count) for count in recipe_long.AVERAGED_CHECKPOINTS] for name in recipe_long.AVERAGED_RUNS}
     first = (list(evaluations), json.dumps(context.results, sort_keys=True))
@@ -221,3 +242,4 @@ def test_the_section_trains_every_lever_once_and_a_second_call_adds_nothing(tmp_
     context.results["machine"].update(threads=2, cores=2, torch="2", python="3", date="d", matmul_peak_gflops=1)
     text = render(context.results)
     assert all(f"| {name} | 3 |" in text for name in LONG_LEVERS)
+    assert "| 1 (as shipped) | 0.9900 |" in text and "| 1.2 | 0.9900 |" in text, "the noise scales' rows"
