@@ -599,16 +599,18 @@ def _recipe_long(results: dict) -> list[str]:
     if data.get("noise_scale"):
         lines += table("The noise's scale at sampling, no training: the model shipped now (label smoothing, the EMA "
                        "averaged over its last 3 checkpoints) drawing G(s·z, label) for z ~ N(0, I), a temperature "
-                       "(s = 1: the model as shipped; same evaluation). Recall rises with s, but FCD and the broken "
-                       "share are lowest at s = 1 and coverage falls past it: recall bought by the noise's scale "
-                       "costs more than it gains.", ("noise scale s",))
+                       "(s = 1: the model as shipped; same evaluation). Recall and CAS rise with s, but FCD is lowest at "
+                       "s = 1, and coverage falls and the broken share rises with s: recall bought by the noise's "
+                       "scale costs more than it gains.", ("noise scale s",))
         lines += [f"| {float(scale):g}{' (as shipped)' if float(scale) == 1 else ''} | {cells(row)} |"
                   for scale, row in data["noise_scale"].items()]
     if data.get("averaged"):
         lines += table("The EMA over a longer horizon, no training: a long run's generator replaced by the mean of its "
                        "EMA weights at its last checkpoints (one every 10,000 steps), its BatchNorm statistics then "
                        "recomputed as the run exported its own (same evaluation). The mean of 3 lowered FCD on "
-                       "every run at equal recall: the shipped recipe exports it (`average_checkpoints = 3`):",
+                       "the first four runs at equal recall: the shipped recipe exports it (`average_checkpoints = "
+                       "3`); on label smoothing with beta2 0.99, averaged after that choice, it tied (FCD) and lost "
+                       "recall:",
                        ("run", "EMA weights"))
         for name, counts in data["averaged"].items():
             own = data.get("rows", {}).get(name)
