@@ -599,8 +599,8 @@ def _recipe_long(results: dict) -> list[str]:
     if data.get("noise_scale"):
         lines += table("The noise's scale at sampling, no training: the model shipped now (label smoothing, the EMA "
                        "averaged over its last 3 checkpoints) drawing G(s·z, label) for z ~ N(0, I), a temperature "
-                       "(s = 1: the model as shipped; same evaluation). Recall and CAS rise with s, but FCD is lowest at "
-                       "s = 1, and coverage falls and the broken share rises with s: recall bought by the noise's "
+                       "(s = 1: the model as shipped; same evaluation). Recall and CAS rise with s, but FCD is lowest "
+                       "at s = 1, and coverage falls and the broken share rises with s: recall bought by the noise's "
                        "scale costs more than it gains.", ("noise scale s",))
         lines += [f"| {float(scale):g}{' (as shipped)' if float(scale) == 1 else ''} | {cells(row)} |"
                   for scale, row in data["noise_scale"].items()]
