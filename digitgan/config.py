@@ -121,6 +121,9 @@ class TrainConfig:
     # adversarial logits when consistency_augment transforms its real and its fake images (0 = off)
     consistency_weight: float = _float(0.0, 0.0, 1e6)
     consistency_augment: str = _choice("translation", "d_augment")
+    # mode seeking (MSGAN, Mao et al. 2019): G's batch comes in pairs of one class, and G's loss adds weight / the
+    # ratio of the pairs' mean image distance to their mean noise distance, so close codes may not draw alike (0 = off)
+    mode_seeking: float = _float(0.0, 0.0, 1000.0)
     gp_lambda: float = _float(10.0, 0.0, 1e6)               # wgan-gp
     kl_weight: float = _float(1.0, 0.0, 1000.0)             # vae: weight of the KL term (1 = the ELBO)
     ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)

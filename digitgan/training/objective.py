@@ -4,7 +4,8 @@ Adversarial losses are registered by name as the literature defines them; logits
 (N,). `bce` is the non-saturating loss of Goodfellow et al. (G maximises log D(G(z))), written with softplus so
 that it is exactly binary cross-entropy on sigmoid(logits). On top of the adversarial term the objective adds the
 ACGAN auxiliary class loss (when D has a classifier head; with twin classifiers the TAC-GAN terms of Gong et al.
-2019), the WGAN-GP gradient penalty, R1 and balanced consistency regularisation.
+2019), the WGAN-GP gradient penalty, R1 and balanced consistency regularisation; G's loss may add the mode-seeking
+term of MSGAN (Mao et al. 2019).
 
 The training step only asks `discriminator_loss(...)` and `generator_loss(...)` for (loss, metrics); the held-out
 losses of the epoch table use the same two calls.
@@ -89,6 +90,16 @@ def consistency_penalty(logits: torch.Tensor, transformed_logits: torch.Tensor) 
     return (transformed_logits - logits).pow(2).mean()
 
 
+def mode_seeking_ratio(images: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """MSGAN's ratio for a batch made in pairs (sample i and sample i + ceil(N/2) share a class, an odd last one
+    is unpaired): the pairs' mean absolute image difference over their mean absolute noise difference.
+    images: (N, 1, 28, 28), noise: (N, z_dim); a scalar that G raises by drawing distinct codes apart."""
+    half = (len(images) + 1) // 2
+    pairs = len(images) - half
+    image_distance = (images[:pairs] - images[half:]).abs().mean()
+    return image_distance / (noise[:pairs] - noise[half:]).abs().mean()
+
+
 def _float(value: torch.Tensor | None) -> torch.Tensor | None:
     return value.float() if value is not None else None
 
@@ -121,6 +132,7 @@ class Objective:
         self.augment = None if held_out else AUGMENTS[t.d_augment]
         self.consistency_weight = 0.0 if held_out else t.consistency_weight
         self.consistency_transform = AUGMENTS[t.consistency_augment] if self.consistency_weight else None
+        self.mode_seeking = 0.0 if held_out else t.mode_seeking
         self.amp = t.amp
 
     def augmented(self, discriminator: Callable, rng: torch.Generator) -> Callable:
@@ -224,11 +236,13 @@ class Objective:
         metrics["d_loss"] = loss.item()
         return loss, metrics
 
-    def generator_loss(self, discriminator: Callable, fake: torch.Tensor,
-                       fake_vector: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def generator_loss(self, discriminator: Callable, fake: torch.Tensor, fake_vector: torch.Tensor,
+                       noise: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller. With twin
         classifiers G also raises the twin's class loss: the classifier's term alone would lower the conditional
-        entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN)."""
+        entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN). With mode
+        seeking the batch was made in pairs (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays
+        weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide."""
         with self.autocast(fake.device):
             fake_logits, fake_class = discriminator(fake, fake_vector)
         adversarial = self.adversarial.g(fake_logits.float())
@@ -239,7 +253,12 @@ class Objective:
             if self.twin:
                 auxiliary = auxiliary - class_loss(self.fake_class_logits(fake_class), fake_vector)
             loss = adversarial + self.aux_weight * auxiliary
-        return loss, {"g_loss": loss.item(), "g_adv": adversarial.item()}
+        metrics = {"g_adv": adversarial.item()}
+        if self.mode_seeking and noise is not None:
+            ratio = mode_seeking_ratio(fake.float(), noise.float())
+            loss = loss + self.mode_seeking / (ratio + 1e-5)
+            metrics["mode_ratio"] = ratio.item()
+        return loss, {"g_loss": loss.item(), **metrics}
 
     def update(self, state: TrainState, config: RunConfig, images: torch.Tensor,
                labels: torch.Tensor) -> dict[str, Any]:
@@ -277,15 +296,19 @@ class Objective:
         return {key: value / batches for key, value in sums.items()}
 
 
-def make_fakes(state: TrainState, config: RunConfig, count: int, with_grad: bool,
-               generator: torch.nn.Module, objective: Objective) -> tuple[torch.Tensor, torch.Tensor]:
-    """(images (count,1,28,28), label vectors (count,C)) for random classes, from the run's noise stream."""
+def make_fakes(state: TrainState, config: RunConfig, count: int, with_grad: bool, generator: torch.nn.Module,
+               objective: Objective, paired: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(images (count,1,28,28), label vectors (count,C), noise (count,z_dim)) for random classes, from the run's
+    noise stream. paired: sample i and sample i + ceil(count/2) share a class (mode seeking's pairs)."""
     device = state.noise_rng.device  # the training device: build_state makes the noise stream there
     z = sample_noise(count, config.model, state.noise_rng, device)
-    labels = torch.randint(0, config.model.num_classes, (count,), generator=state.noise_rng, device=device)
+    drawn = (count + 1) // 2 if paired else count
+    labels = torch.randint(0, config.model.num_classes, (drawn,), generator=state.noise_rng, device=device)
+    if paired:
+        labels = labels.repeat(2)[:count]
     label_vector = one_hot(labels, config.model.num_classes)
     with torch.set_grad_enabled(with_grad), objective.autocast(device):
-        return generator(z, label_vector), label_vector
+        return generator(z, label_vector), label_vector, z
 
 
 def _optimize(optimizer: torch.optim.Optimizer, loss: torch.Tensor, skip: bool) -> None:
@@ -334,7 +357,8 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
     joint = state.world > 1 or (t.d_joint_forward and config.model.d_norm != "batch"
                                 and not (mbstd and t.batch_size % mbstd))
     g_batch = t.batch_size * t.g_batch_multiplier
-    shared = make_fakes(state, config, g_batch, True, g_forward, objective) if t.reuse_fake else None
+    paired = bool(objective.mode_seeking)
+    shared = make_fakes(state, config, g_batch, True, g_forward, objective, paired) if t.reuse_fake else None
 
     # lazy R1 (Karras et al. 2020): the penalty on every r1_every-th step only, weighted to keep its strength
     r1_weight = float(t.r1_every) if state.step % t.r1_every == 0 else 0.0
@@ -345,7 +369,7 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
         if shared is not None:
             fake, fake_vector = shared[0][:t.batch_size].detach(), shared[1][:t.batch_size]
         else:
-            fake, fake_vector = make_fakes(state, config, t.batch_size, False, G, objective)
+            fake, fake_vector, _ = make_fakes(state, config, t.batch_size, False, G, objective)
         real.requires_grad_(objective.needs_real_gradient and bool(r1_weight))
         if t.d_split_steps:
             metrics = _split_d_update(state, objective, objective.augmented(d_forward, state.noise_rng), real,
@@ -359,9 +383,9 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
         state.images_seen += t.batch_size * state.world
 
     D.requires_grad_(False)  # G's phase: D's weights get no gradient
-    fake, fake_vector = shared if shared is not None else make_fakes(state, config, g_batch, True, g_forward,
-                                                                     objective)
-    g_loss, g_metrics = objective.generator_loss(objective.augmented(D, state.noise_rng), fake, fake_vector)
+    fake, fake_vector, noise = shared if shared is not None else make_fakes(state, config, g_batch, True, g_forward,
+                                                                            objective, paired)
+    g_loss, g_metrics = objective.generator_loss(objective.augmented(D, state.noise_rng), fake, fake_vector, noise)
     _optimize(state.generator_opt, g_loss, skip=paused == "G")
     D.requires_grad_(True)
     return {**metrics, **g_metrics, "paused": paused}

@@ -193,3 +193,60 @@ def test_consistency_trains_resumes_exactly_and_needs_a_transform(tmp_path):
     with pytest.raises(UserError, match="consistency_augment"):
         train(tiny_config(dataset=str(path), steps=2, consistency_weight=1.0, consistency_augment="none"),
               tmp_path / "run", quiet=True)
+
+
+def test_mode_seeking_ratio_is_the_pairs_image_distance_over_their_noise_distance():
+    from digitgan.training.objective import mode_seeking_ratio
+
+    images = torch.zeros(5, 1, 28, 28)
+    images[3] = 0.5  # pairs (0, 3) and (1, 4); sample 2 is the odd one out, unpaired
+    noise = torch.zeros(5, 4)
+    noise[3], noise[4] = 2.0, 1.0
+    assert mode_seeking_ratio(images, noise).item() == pytest.approx((0.5 / 2) / (3.0 / 2))
+
+
+def test_mode_seeking_adds_weight_over_the_ratio_to_g_s_loss_and_is_off_when_held_out():
+    from digitgan.training.objective import mode_seeking_ratio
+
+    config = tiny_config(mode_seeking=2.0)
+    discriminator = build_partner(config.model).eval()
+    _, _, fake, fake_vector = _batch(config)
+    noise = torch.randn(len(fake), config.model.z_dim)
+    loss, metrics = Objective(config).generator_loss(discriminator, fake, fake_vector, noise)
+    plain, _ = Objective(tiny_config()).generator_loss(discriminator, fake, fake_vector, noise)
+    ratio = mode_seeking_ratio(fake, noise).item()
+    assert metrics["mode_ratio"] == pytest.approx(ratio, rel=1e-5)
+    assert loss.item() == pytest.approx(plain.item() + 2.0 / (ratio + 1e-5), rel=1e-5)
+    held_out, _ = Objective(config, held_out=True).generator_loss(discriminator, fake, fake_vector, noise)
+    assert held_out.item() == pytest.approx(plain.item(), rel=1e-6)
+
+
+def test_mode_seeking_pairs_g_s_batch_by_class_and_leaves_the_stream_alone_when_off():
+    from digitgan.training.objective import make_fakes
+    from digitgan.training.state import build_state
+
+    for weight in (0.0, 1.0):
+        config = tiny_config(mode_seeking=weight)
+        state = build_state(config, 96, torch.device("cpu"))
+        generator, objective = state.generator, Objective(config)
+        if weight:
+            _, vectors, noise = make_fakes(state, config, 7, False, generator, objective, paired=True)
+            labels = vectors.argmax(1)
+            assert torch.equal(labels[:3], labels[4:]) and not torch.equal(noise[:3], noise[4:])
+        else:  # unpaired: the draws of the noise stream the runs before mode seeking made
+            expected = torch.Generator().set_state(state.noise_rng.get_state())
+            _, vectors, noise = make_fakes(state, config, 7, False, generator, objective)
+            expected_noise = torch.randn(7, config.model.z_dim, generator=expected)
+            expected_labels = torch.randint(0, 10, (7,), generator=expected)
+            assert torch.equal(noise, expected_noise) and torch.equal(vectors.argmax(1), expected_labels)
+
+
+def test_mode_seeking_trains_and_resumes_exactly(tmp_path):
+    import numpy as np
+
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    assert resumes_exactly(tmp_path, lambda steps: tiny_config(dataset=str(path), steps=steps, mode_seeking=1.0,
+                                                               checkpoint_every=3))
