@@ -84,7 +84,9 @@ FINALS = (BASELINE, "the class in every stage of G (conditional BatchNorm)",
           "shipped recipe, again in the sitting of the row below",
           "D sees each group of 4 samples' spread (minibatch standard deviation)",
           "shipped recipe, again in the sitting of the two rows below",
-          "Adam's second-moment horizon 100 steps (beta2 0.99)", "one-sided label smoothing (real target 0.9)")
+          "Adam's second-moment horizon 100 steps (beta2 0.99)", "one-sided label smoothing (real target 0.9)",
+          "shipped recipe as shipped now (label smoothing), again in the sitting of the rows below",
+          "mode seeking (MSGAN), weight 0.05")
 
 
 def diversity_shares(report: dict[str, Any]) -> list[float]:
