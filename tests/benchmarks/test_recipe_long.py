@@ -79,6 +79,17 @@ def test_the_levers_on_label_smoothing_change_the_shipped_recipe_by_what_they_na
     assert apply_changes(both, {"beta2": stronger.train.beta2, "label_smoothing": 0.2}) == stronger
 
 
+def test_the_wide_g_at_the_budget_scales_its_equal_time_share_to_the_budget_row():
+    from benchmarks.sections.recipe_long import BUDGET, SET_RATIOS, WIDE_G, WIDE_G_AT_BUDGET
+
+    assert LONG_LEVERS.index(WIDE_G) < LONG_LEVERS.index(WIDE_G_AT_BUDGET)  # planned after the share it scales
+    wide = equal_time_config(WIDE_G_AT_BUDGET, 0.4468 * SET_RATIOS[BUDGET], 90_000)
+    budget = equal_time_config(BUDGET, SET_RATIOS[BUDGET], 90_000)
+    assert wide.train.steps == 67_000 and wide.train.label_smoothing == 0.1 and wide.train.seed == 0
+    assert (wide.model.g_base, wide.model.g_stages) == (256, [[128, 4, 2], [64, 4, 2]])
+    assert wide.train.lr_decay_after == round(budget.train.lr_decay_after * 67_000 / 150_000)
+
+
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
