@@ -134,6 +134,9 @@ class TrainConfig:
     standing_stats: int = _int(0, 0, 100_000)               # >0: batches that recompute the exported G's BatchNorm
                                                             # statistics for its own (EMA) weights
     amp: bool = _bool(True)                                 # bf16 autocast on CUDA (ignored on CPU)
+    # bf16 autocast on the CPU too: faster only where the CPU has bf16 units (AVX512-BF16, AMX), much slower where
+    # not; the model differs from a float32 run's (the same seed on the same machine still repeats it)
+    cpu_amp: bool = _bool(False)
     reuse_fake: bool = _bool(False)                         # one G forward per step: D sees it detached, G reuses it
     d_joint_forward: bool = _bool(True)                     # D's step runs real and fake as one batch
     balance: bool = _bool(False)

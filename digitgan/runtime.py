@@ -98,6 +98,22 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo's names for x86's bf16 dot-product units
+
+
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool | None:
+    """Whether this CPU has bf16 units (what makes `cpu_amp` pay): True / False from Linux's /proc/cpuinfo flags
+    (or the text given), None where they cannot be read."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as file:
+                cpuinfo = file.read()
+        except OSError:
+            return None
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), None)
+    return None if flags is None else any(flag in flags for flag in BF16_FLAGS)
+
+
 def set_threads(threads: int | None = None) -> int:
     """torch's intra-op threads (default: every CPU this process may use) and the allocator setting; returns the
     thread count."""

@@ -95,3 +95,12 @@ def test_a_user_error_is_handed_to_the_launcher_or_said_by_rank_0(tmp_path, caps
     assert capsys.readouterr().err == ""
     runtime.say_stop_line("digitgan: error: z", {})
     assert capsys.readouterr().err == "digitgan: error: z\n"
+
+
+def test_bf16_units_are_read_from_the_cpu_flags():
+    flags = "processor\t: 0\nflags\t\t: fpu sse2 avx2 {}\nbugs\t\t: none\n"
+    assert runtime.cpu_has_bf16(flags.format("avx512f avx512_bf16")) is True
+    assert runtime.cpu_has_bf16(flags.format("amx_tile amx_bf16")) is True
+    assert runtime.cpu_has_bf16(flags.format("avx512f")) is False
+    assert runtime.cpu_has_bf16("no flags line here") is None
+    assert runtime.cpu_has_bf16() in (True, False, None)

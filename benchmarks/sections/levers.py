@@ -20,7 +20,10 @@ LEVERS = {"fast (as shipped)": {},
           "1 thread instead of 2": {"threads": 1},
           "batch 32": {"changes": {"batch_size": 32}}, "batch 128": {"changes": {"batch_size": 128}},
           "G stages 64/32 (2x channels)": {"changes": {"g_stages": [[64, 4, 2], [32, 4, 2]]}},
-          "G stages 32/8 (half the last stage)": {"changes": {"g_stages": [[32, 4, 2], [8, 4, 2]]}}}
+          "G stages 32/8 (half the last stage)": {"changes": {"g_stages": [[32, 4, 2], [8, 4, 2]]}},
+          # opt-in: pays only on a CPU with bf16 units, and changes the numerics
+          "bf16 autocast on the CPU (cpu_amp)": {"changes": {"cpu_amp": True}},
+          "G stages 64/32 in bf16 (cpu_amp)": {"changes": {"g_stages": [[64, 4, 2], [32, 4, 2]], "cpu_amp": True}}}
 
 
 def lever_throughput(variants: dict[str, dict[str, Any]], seconds: float, images: torch.Tensor,

@@ -23,7 +23,10 @@ class _SingleOutputConv(torch.autograd.Function):
     took 0.41 ms against 1.56 ms for the pixel-major (N*H*W, k*k) one, and the shifted adds are contiguous.
     """
 
+    # Under autocast (cpu_amp) the backward runs in the forward's autocast state, so its products take the dtype the
+    # forward's did.
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cpu")
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int):
         n, channels, height, width = x.shape
         kernel = weight.shape[-1]
@@ -40,10 +43,11 @@ class _SingleOutputConv(torch.autograd.Function):
             out += padded[tap, :, a:a + out_h, b:b + out_w]
         ctx.save_for_backward(rows, tap_weights)
         ctx.shape, ctx.kernel, ctx.padding, ctx.has_bias = x.shape, kernel, padding, bias is not None
-        ctx.weight_layout = weight.stride()
+        ctx.weight_layout, ctx.weight_dtype = weight.stride(), weight.dtype
         return out.unsqueeze(1)
 
     @staticmethod
+    @torch.amp.custom_bwd(device_type="cpu")
     def backward(ctx, grad_out: torch.Tensor):
         rows, tap_weights = ctx.saved_tensors
         n, channels, height, width = ctx.shape
@@ -62,7 +66,8 @@ class _SingleOutputConv(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             # Laid out as the weight is: DDP's gradient buckets take the parameter's strides and warn on any other,
             # even on the stride of the size-1 output dimension, which no arithmetic reads.
-            grad_weight = grad_out.new_empty_strided((1, channels, kernel, kernel), ctx.weight_layout)
+            grad_weight = grad_out.new_empty_strided((1, channels, kernel, kernel), ctx.weight_layout,
+                                                     dtype=ctx.weight_dtype)
             grad_weight.copy_((grad_taps @ rows).t().reshape(1, channels, kernel, kernel))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_bias = grad.sum().reshape(1)

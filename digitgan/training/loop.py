@@ -23,7 +23,7 @@ from digitgan.data import Dataset, load_dataset
 from digitgan.errors import MissingSplit, UserError
 from digitgan.files import write_json
 from digitgan.models import check_buildable
-from digitgan.runtime import ThreadGovernor, pick_device
+from digitgan.runtime import ThreadGovernor, cpu_has_bf16, pick_device
 from digitgan.training import distributed
 from digitgan.training.checkpoints import load_resumable
 from digitgan.training.lock import RunLock
@@ -152,6 +152,9 @@ def train(config: RunConfig, run_dir: Path, resume: Resume | None = None, device
                                 dist_info.main, quiet))
         stack.callback(recorder.close)
         stop = stack.enter_context(StopSignals(recorder.note))
+        if config.train.cpu_amp and torch_device.type == "cpu" and cpu_has_bf16() is False:
+            recorder.note("cpu_amp: this CPU has no bf16 units (AVX512-BF16 or AMX), so bf16 autocast trains slower "
+                          "than float32 here")
         adapting = config.train.adapt_threads and torch_device.type == "cpu" and not dist_info.active
         governor = ThreadGovernor(torch.get_num_threads() if adapting else 1)  # 1: never switches
         while True:

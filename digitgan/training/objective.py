@@ -134,6 +134,7 @@ class Objective:
         self.consistency_transform = AUGMENTS[t.consistency_augment] if self.consistency_weight else None
         self.mode_seeking = 0.0 if held_out else t.mode_seeking
         self.amp = t.amp
+        self.cpu_amp = t.cpu_amp
 
     def augmented(self, discriminator: Callable, rng: torch.Generator) -> Callable:
         """D as the losses call it: behind the run's input augmentation (training/augment.py), when it has one."""
@@ -157,8 +158,10 @@ class Objective:
         return bool(self.r1_gamma)
 
     def autocast(self, device: torch.device) -> torch.autocast:
-        """bf16 autocast for the forwards on CUDA; a no-op on CPU, where float32 is faster."""
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and self.amp)
+        """bf16 autocast for the forwards: on CUDA with `amp`, on the CPU only with `cpu_amp` (float32 is faster on
+        a CPU without bf16 units)."""
+        enabled = self.amp if device.type == "cuda" else device.type == "cpu" and self.cpu_amp
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
 
     def discriminator_loss(self, discriminator: Callable, real: torch.Tensor, real_vector: torch.Tensor,
                            fake: torch.Tensor, fake_vector: torch.Tensor, joint: bool,

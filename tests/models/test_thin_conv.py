@@ -100,3 +100,25 @@ def test_default_model_uses_the_thin_routes_for_its_thin_convs():
     thin = [m for net in (build_generator(config), build_partner(config)) for m in net.modules()
             if isinstance(m, ThinConv2d)]
     assert sorted((m.in_channels, m.out_channels) for m in thin) == [(1, 32), (16, 1), (32, 64)]
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[3]])
+def test_under_cpu_autocast_values_and_gradients_are_conv2d_s_in_bf16(case):
+    # cpu_amp trains under bf16 autocast: both routes must run there (the backward in the forward's precision) and
+    # agree with nn.Conv2d under the same autocast to bf16 rounding; the weight's gradient stays float32.
+    torch.manual_seed(0)
+    reference = nn.Conv2d(*case)
+    thin = ThinConv2d(*case)
+    thin.load_state_dict(reference.state_dict())
+    x = torch.randn(4, case[0], 14, 14)
+    results = []
+    for conv in (reference, thin):
+        inputs = x.clone().requires_grad_()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = conv(inputs)
+        assert out.dtype == torch.bfloat16
+        (out.float() ** 2).sum().backward()
+        assert conv.weight.grad.dtype == torch.float32 and inputs.grad.dtype == torch.float32
+        results.append((out.float(), inputs.grad, conv.weight.grad, conv.bias.grad))
+    for expected, got in zip(*results, strict=True):
+        torch.testing.assert_close(got, expected, rtol=0.02, atol=0.02 * expected.abs().max().item())

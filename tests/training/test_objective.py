@@ -250,3 +250,24 @@ def test_mode_seeking_trains_and_resumes_exactly(tmp_path):
     np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
     assert resumes_exactly(tmp_path, lambda steps: tiny_config(dataset=str(path), steps=steps, mode_seeking=1.0,
                                                                checkpoint_every=3))
+
+
+def test_cpu_amp_is_opt_in_and_trains_in_bf16_resuming_exactly(tmp_path):
+    import numpy as np
+    from safetensors.torch import load_file
+
+    from digitgan.training import train
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    cpu, layer = torch.device("cpu"), torch.nn.Linear(4, 4)
+    for cpu_amp, dtype in ((False, torch.float32), (True, torch.bfloat16)):
+        with Objective(tiny_config(cpu_amp=cpu_amp)).autocast(cpu):
+            assert layer(torch.randn(2, 4)).dtype == dtype
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    assert resumes_exactly(tmp_path / "bf16", lambda steps: tiny_config(dataset=str(path), steps=steps,
+                                                                        checkpoint_every=3, cpu_amp=True))
+    train(tiny_config(dataset=str(path), steps=6, checkpoint_every=3), tmp_path / "fp32", quiet=True)
+    bf16, fp32 = (load_file(str(tmp_path / run / "model" / "generator.safetensors")) for run in ("bf16/whole", "fp32"))
+    assert all(torch.isfinite(bf16[name]).all() for name in bf16)
+    assert any(not torch.equal(bf16[name], fp32[name]) for name in fp32)  # the setting reaches the training step
