@@ -97,7 +97,8 @@ SET_RATIOS: dict[str, float] = {**dict.fromkeys(SCHEDULE_LEVERS, 1.0), TWIN_CLAS
 # width: 64 -> 128 channels moved FCD the most of anything tried, "distribution") taken one step further, the
 # schedule (today's ends at 1/8 of the starting rates), then the class screen's winner (`recipe_classes`: the twin
 # classifier), then the budget itself, then the baseline's second seed, then the class finals' winners (beta2, then
-# label smoothing), then label smoothing's second seed, then the levers on top of label smoothing.
+# label smoothing), then label smoothing's second seed, then the levers on top of label smoothing, then the wide G
+# with label smoothing given the issue's whole budget.
 LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4",
                WIDE_G,
                "learning rates halving every 480,000 images (1/64 at the end)", TWIN_CLASSIFIERS, BUDGET, SECOND_SEED,
