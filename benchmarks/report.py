@@ -643,10 +643,10 @@ def _fast_budget(results: dict) -> list[str]:
              "evaluation seed 1. Figures: the two seeds' mean; FCD also per seed. Target: the model shipped when the "
              "issue was filed (90,000 steps of the shipped recipe before label smoothing), on the same evaluation "
              "(its row in \"The long run\")" + ("." if target else ": not measured yet (`--only recipe_long`)."), "",
-             "| lever | steps | accuracy | FCD | FCD per seed | precision | recall | coverage | broken share | CAS "
-             "| short of the target in |", "|---" * 11 + "|"]
+             "| lever | steps | training min | accuracy | FCD | FCD per seed | precision | recall | coverage "
+             "| broken share | CAS | short of the target in |", "|---" * 12 + "|"]
     if target:
-        lines.append("| target: the model shipped before | — | "
+        lines.append("| target: the model shipped before | — | — | "
                      + " | ".join(format(target[key], fmt) for key, fmt in keys[:2]) + " | — | "
                      + " | ".join(format(target[key], fmt) for key, fmt in keys[2:]) + " | |")
     for name, row in data.get("rows", {}).items():
@@ -657,8 +657,9 @@ def _fast_budget(results: dict) -> list[str]:
         label = name if len(seeds) > 1 else f"{name} (seed {seeds[0]['seed']} only)"  # a stopped run, so far
         short = ("—" if not target else ", ".join(_short_of(mean, target)) or "nothing: target met")
         steps = "/".join(f"{one['steps']:,}" for one in seeds)
+        minutes = "/".join(f"{one['train_seconds'] / 60:.1f}" for one in seeds)
         per_seed = " / ".join(f"{one['fcd']:.3f}" for one in seeds)
-        lines.append(f"| {label} | {steps} | " + " | ".join(format(mean[key], fmt) for key, fmt in keys[:2])
+        lines.append(f"| {label} | {steps} | {minutes} | " + " | ".join(format(mean[key], fmt) for key, fmt in keys[:2])
                      + f" | {per_seed} | "
                      + " | ".join(format(mean[key], fmt) for key, fmt in keys[2:]) + f" | {short} |")
     return lines

@@ -42,30 +42,47 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
         return {"accuracy": 0.998, "fcd": fcd, "precision": 0.78, "recall": 0.80, "coverage": 0.90,
                 "broken": 0.004, "cas": 0.991}
 
+    by_steps = []
+
+    def train_towards(config, run):
+        by_steps.append((config.train.steps, config.train.seed, config.train.cpu_amp, config.model.g_base))
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(json.dumps({"step": config.train.steps, "images_seen": 64,
+                                                      "total_seconds": 1300.0}))
+
     monkeypatch.setattr(fast_budget, "time_to_quality", time_to_quality)
     monkeypatch.setattr(fast_budget, "evaluated", evaluated)
+    monkeypatch.setattr(fast_budget, "train_towards", train_towards)
     context, saves = fake_context(tmp_path, {"recipe_long": {"rows": {"shipped recipe": {"steps": 90_000,
                                                                                          **TARGET}}}})
     fast_budget.run(context)
     levers = list(fast_budget.LEVERS)
     assert trained == [("fast", 15.0, {**fast_budget.LEVERS[name], "seed": seed})
                        for name in levers for seed in fast_budget.SEEDS]
+    # the float32 twin of the bf16 row: trained to the steps the bf16 row made with each seed, by steps
+    bf16_steps = [row["steps"] for row in context.results["fast_budget"]["rows"][fast_budget.BF16_ROW]["seeds"]]
+    assert by_steps == [(steps, seed, False, 128) for steps, seed in zip(bf16_steps, fast_budget.SEEDS, strict=True)]
+    twin = context.results["fast_budget"]["rows"][next(iter(fast_budget.AT_BF16_STEPS))]
+    assert [row["steps"] for row in twin["seeds"]] == bf16_steps and twin["fcd"] == 0.65
     assert saves
     data = context.results["fast_budget"]
     assert data["target"] == TARGET and data["baseline"] == fast_budget.BASELINE == levers[0]
     first = json.dumps(context.results, sort_keys=True)
     fast_budget.run(context)
-    assert len(trained) == 2 * len(levers) and json.dumps(context.results, sort_keys=True) == first
+    assert len(trained) == 2 * len(levers) and len(by_steps) == 2
+    assert json.dumps(context.results, sort_keys=True) == first
     context.results["machine"] = {"cpu": "Some CPU", "threads": 2, "cores": 2, "torch": "2", "python": "3",
                                   "date": "d", "matmul_peak_gflops": 1}
     del context.results["recipe_long"]  # its own section needs more than the one row the target is read from
     text = render(context.results)
     assert "## `fast` in 15 minutes" in text
-    assert "| target: the model shipped before | — | 0.9971 | 0.663 | — | 0.778 | 0.796 | 0.890 | 0.0054 | 0.9902 |" \
-        in text
-    assert f"| {levers[0]} | 20,001/20,002 | 0.9980 | 0.700 | 0.700 / 0.700 | 0.780 | 0.800 | 0.900 | 0.0040 " \
-        "| 0.9910 | FCD |" in text
-    assert f"| {levers[1]} | 20,003/20,004 | 0.9980 | 0.650 |" in text and "| nothing: target met |" in text
+    assert ("| target: the model shipped before | — | — | 0.9971 | 0.663 | — | 0.778 | 0.796 | 0.890 | 0.0054 "
+            "| 0.9902 |") in text
+    assert (f"| {levers[0]} | 20,001/20,002 | 15.0/15.0 | 0.9980 | 0.700 | 0.700 / 0.700 | 0.780 | 0.800 | 0.900 "
+            "| 0.0040 | 0.9910 | FCD |") in text
+    assert f"| {levers[1]} | 20,003/20,004 | 15.0/15.0 | 0.9980 | 0.650 |" in text and "| nothing: target met |" in text
+    twin_steps = "/".join(f"{steps:,}" for steps in bf16_steps)
+    assert f"| {next(iter(fast_budget.AT_BF16_STEPS))} | {twin_steps} | 21.7/21.7 | 0.9980 | 0.650 |" in text
     assert ("fast in 15 minutes: the quality of the model shipped before #31 (evaluation seed 1: FCD ≤ 0.663, "
             "recall ≥ 0.796, coverage ≥ 0.890, CAS ≥ 0.9902, accuracy ≥ 0.9971) | FCD 0.700, recall 0.800, "
             "coverage 0.900, CAS 0.9910, accuracy 0.9980 | **not met** |") in text
@@ -75,6 +92,8 @@ def test_without_the_long_run_the_table_says_the_target_is_not_measured(tmp_path
     monkeypatch.setattr(fast_budget, "time_to_quality", lambda preset, minutes, eval_seconds, out, steps_per_second,
                         changes: {"steps": 100, "images_seen": 6400, "train_seconds": 1.0, "run_dir": str(out)})
     monkeypatch.setattr(fast_budget, "evaluated", lambda run, cas, smoke: {**TARGET})
+    monkeypatch.setattr(fast_budget, "train_towards", lambda config, run: (run.mkdir(parents=True), (
+        run / "summary.json").write_text(json.dumps({"step": 100, "images_seen": 6400, "total_seconds": 1.0}))))
     context, _ = fake_context(tmp_path, {"machine": {"cpu": "c", "threads": 2, "cores": 2, "torch": "2",
                                                      "python": "3", "date": "d", "matmul_peak_gflops": 1}})
     fast_budget.run(context)
