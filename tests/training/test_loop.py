@@ -246,3 +246,14 @@ def test_learning_rate_decay_follows_images_seen(tiny_npz, tmp_path):
     saved = newest(tmp_path / "run")
     expected = config.train.lr_g * learning_rate_scale(config, 9 * 8)  # set before the 10th step (72 images seen)
     assert saved["generator_opt"]["param_groups"][0]["lr"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("has_bf16", [False, True, None])
+def test_cpu_amp_on_a_cpu_without_bf16_units_says_it_trains_slower(tiny_npz, tmp_path, capsys, monkeypatch,
+                                                                     has_bf16):
+    import digitgan.training.loop as loop
+
+    monkeypatch.setattr(loop, "cpu_has_bf16", lambda: has_bf16)
+    train(tiny_config(dataset=str(tiny_npz), steps=2, cpu_amp=True), tmp_path / "run")
+    said = "cpu_amp: this CPU has no bf16 units" in capsys.readouterr().err
+    assert said == (has_bf16 is False)  # only when the flags were read and lack them
