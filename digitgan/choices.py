@@ -26,13 +26,15 @@ MODEL_CHOICES: dict[str, tuple[str, ...]] = {
 }
 LOSS_NAMES: tuple[str, ...] = ("bce", "hinge", "lsgan", "wgan-gp")
 AUGMENT_NAMES: tuple[str, ...] = ("none", "translation", "translation-cutout")  # D's input (training/augment.py)
+AMP_NETWORKS: tuple[str, ...] = ("both", "generator", "discriminator")  # whose forwards `amp` / `cpu_amp` cover
 
 MAX_PARAMETERS = 100_000_000  # per network: 400 MB of float32 weights, 1.2 GB more for Adam
 
 
 def registries() -> dict[str, tuple[str, ...]]:
-    """Allowed names of every choice field of a run configuration (model fields by name, `loss`, `d_augment`)."""
-    return {**MODEL_CHOICES, "loss": LOSS_NAMES, "d_augment": AUGMENT_NAMES}
+    """Allowed names of every choice field of a run configuration (model fields by name, `loss`, `d_augment`,
+    `amp_networks`)."""
+    return {**MODEL_CHOICES, "loss": LOSS_NAMES, "d_augment": AUGMENT_NAMES, "amp_networks": AMP_NETWORKS}
 
 
 def check_registry(what: str, registry: dict, names: tuple[str, ...]) -> None:

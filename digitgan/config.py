@@ -137,6 +137,8 @@ class TrainConfig:
     # bf16 autocast on the CPU too: faster only where the CPU has bf16 units (AVX512-BF16, AMX), much slower where
     # not; the model differs from a float32 run's (the same seed on the same machine still repeats it)
     cpu_amp: bool = _bool(False)
+    # whose forwards (and so backwards) autocast covers: both | generator | discriminator (the other in float32)
+    amp_networks: str = _choice("both", "amp_networks")
     reuse_fake: bool = _bool(False)                         # one G forward per step: D sees it detached, G reuses it
     d_joint_forward: bool = _bool(True)                     # D's step runs real and fake as one batch
     balance: bool = _bool(False)

@@ -7,8 +7,8 @@ that was shipped when the issue was filed (the `recipe_long` section's baseline 
   made the shipped model: it costs nothing per step), without and with the shipped learning-rate schedule scaled to
   15 minutes, and with the shipped recipe's averaging of the EMA over the last checkpoints; and label smoothing
   alone; the averaged row again with bf16 autocast on the CPU (`cpu_amp`), its schedule stretched to the steps it
-  makes, and that row's configuration in float32 trained to the bf16 run's steps (by steps, not minutes: what bf16
-  costs per step);
+  makes, and that row's configuration in float32 and with bf16 for G only (`amp_networks`), each trained to the bf16
+  run's steps (by steps, not minutes: what bf16 costs per step, and which network pays it);
 - every row: the standard evaluation (10,000 samples) and CAS on 60,000 generated, on evaluation seed 1 (the graded
   seed 0 is kept for a shipped model), the two seeds' mean against the target.
 
@@ -52,9 +52,15 @@ LEVERS: dict[str, dict[str, Any]] = {
         "average_checkpoints": 3},
     BF16_ROW: {**BF16_STRETCHED, "cpu_amp": True},
 }
-# What bf16 costs per step, apart from what it buys in steps: the bf16 row's configuration in float32, trained (by
-# steps, not minutes) to the steps the bf16 row made with each seed.
-AT_BF16_STEPS = {"the bf16 row in float32, at the steps the bf16 row made with each seed": (BF16_ROW, BF16_STRETCHED)}
+# What bf16 costs per step, apart from what it buys in steps: the bf16 row's configuration in float32, and with bf16
+# for one network only (`amp_networks`), trained (by steps, not minutes) to the steps the bf16 row made with each
+# seed. Name -> (the row whose steps it takes, its changes, its runs' folder tag).
+AT_BF16_STEPS = {
+    "the bf16 row in float32, at the steps the bf16 row made with each seed": (BF16_ROW, BF16_STRETCHED, "float32"),
+    # bf16 for G alone buys most of bf16's speed (RESULTS.md, "levers"): does it cost FCD per step too?
+    "the bf16 row with bf16 for G only (D in float32), at the bf16 row's steps": (
+        BF16_ROW, {**BF16_STRETCHED, "cpu_amp": True, "amp_networks": "generator"}, "bf16-g"),
+}
 SEEDS = (0, 1)
 # The figures to reach: those of the model shipped when the issue was filed, on the same evaluation (its row in the
 # long run's table); RESULTS.md judges the baseline's mean against them.
@@ -72,11 +78,13 @@ def measured(name: str, changes: dict[str, Any], minutes: float, seed: int, cont
     return row
 
 
-def measured_at_steps(name: str, changes: dict[str, Any], steps: int, seed: int, context: Context) -> dict[str, Any]:
+def measured_at_steps(name: str, changes: dict[str, Any], steps: int, seed: int, tag: str,
+                      context: Context) -> dict[str, Any]:
     """One run: `fast` with `changes` trained to `steps` steps (whatever time that takes; resumes a stopped run) with
-    training seed `seed`, then the same evaluation as a timed row's."""
+    training seed `seed`, in the folder `{tag}-{steps}-steps-seed={seed}`, then the same evaluation as a timed
+    row's."""
     config = apply_changes(load_preset(PRESET), {**changes, "seed": seed, "steps": steps, "eval_every": 0})
-    run = context.args.runs / "fast_budget" / f"float32-{steps}-steps-seed={seed}"
+    run = context.args.runs / "fast_budget" / f"{tag}-{steps}-steps-seed={seed}"
     train_towards(config, run)
     summary = json.loads((run / "summary.json").read_text())
     row = {"seed": seed, "steps": summary["step"], "images_seen": summary["images_seen"],
@@ -104,11 +112,11 @@ def run(context: Context) -> None:
                 context.save()
         _mean(rows[name])
         context.save()
-    for name, (source, changes) in AT_BF16_STEPS.items():
+    for name, (source, changes, tag) in AT_BF16_STEPS.items():
         seeds = rows.setdefault(name, {"seeds": []})["seeds"]
         for source_row in rows[source]["seeds"]:
             if not any(row["seed"] == source_row["seed"] for row in seeds):
-                seeds.append(measured_at_steps(name, changes, source_row["steps"], source_row["seed"], context))
+                seeds.append(measured_at_steps(name, changes, source_row["steps"], source_row["seed"], tag, context))
                 context.save()
         _mean(rows[name])
         context.save()

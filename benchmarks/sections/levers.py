@@ -23,7 +23,11 @@ LEVERS = {"fast (as shipped)": {},
           "G stages 32/8 (half the last stage)": {"changes": {"g_stages": [[32, 4, 2], [8, 4, 2]]}},
           # opt-in: pays only on a CPU with bf16 units, and changes the numerics
           "bf16 autocast on the CPU (cpu_amp)": {"changes": {"cpu_amp": True}},
-          "G stages 64/32 in bf16 (cpu_amp)": {"changes": {"g_stages": [[64, 4, 2], [32, 4, 2]], "cpu_amp": True}}}
+          "G stages 64/32 in bf16 (cpu_amp)": {"changes": {"g_stages": [[64, 4, 2], [32, 4, 2]], "cpu_amp": True}},
+          "G stages 64/32, bf16 for D only (amp_networks=discriminator)": {"changes": {
+              "g_stages": [[64, 4, 2], [32, 4, 2]], "cpu_amp": True, "amp_networks": "discriminator"}},
+          "G stages 64/32, bf16 for G only (amp_networks=generator)": {"changes": {
+              "g_stages": [[64, 4, 2], [32, 4, 2]], "cpu_amp": True, "amp_networks": "generator"}}}
 
 
 def lever_throughput(variants: dict[str, dict[str, Any]], seconds: float, images: torch.Tensor,

@@ -135,6 +135,7 @@ class Objective:
         self.mode_seeking = 0.0 if held_out else t.mode_seeking
         self.amp = t.amp
         self.cpu_amp = t.cpu_amp
+        self.amp_networks = t.amp_networks
 
     def augmented(self, discriminator: Callable, rng: torch.Generator) -> Callable:
         """D as the losses call it: behind the run's input augmentation (training/augment.py), when it has one."""
@@ -157,10 +158,12 @@ class Objective:
         """R1 differentiates D's output with respect to the real images: they must require grad."""
         return bool(self.r1_gamma)
 
-    def autocast(self, device: torch.device) -> torch.autocast:
-        """bf16 autocast for the forwards: on CUDA with `amp`, on the CPU only with `cpu_amp` (float32 is faster on
-        a CPU without bf16 units)."""
+    def autocast(self, device: torch.device, network: str) -> torch.autocast:
+        """bf16 autocast for `network`'s forwards ("generator" or "discriminator"): on CUDA with `amp`, on the CPU
+        only with `cpu_amp` (float32 is faster on a CPU without bf16 units); either way only for the networks
+        `amp_networks` names."""
         enabled = self.amp if device.type == "cuda" else device.type == "cpu" and self.cpu_amp
+        enabled = enabled and self.amp_networks in ("both", network)
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
 
     def discriminator_loss(self, discriminator: Callable, real: torch.Tensor, real_vector: torch.Tensor,
@@ -175,7 +178,7 @@ class Objective:
         if self.consistency_transform is not None:  # the transformed copies go through D in the same forward(s)
             batches += [self.consistency_transform(real, rng), self.consistency_transform(fake, rng)]
             vectors += [real_vector, fake_vector]
-        with self.autocast(real.device):
+        with self.autocast(real.device, "discriminator"):
             if joint:
                 logits, classes = discriminator(torch.cat(batches), torch.cat(vectors))
                 sizes = [len(batch) for batch in batches]
@@ -214,7 +217,7 @@ class Objective:
                                 rng: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """D's loss on one kind of batch alone, real or fake (its terms of discriminator_loss, R1 with the real
         one, the consistency term of this kind): the Keras loops train D with one optimizer step on each."""
-        with self.autocast(images.device):
+        with self.autocast(images.device, "discriminator"):
             logits, classes = discriminator(images, label_vector)
             transformed = (discriminator(self.consistency_transform(images, rng), label_vector)[0]
                            if self.consistency_transform is not None else None)
@@ -246,7 +249,7 @@ class Objective:
         entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN). With mode
         seeking the batch was made in pairs (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays
         weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide."""
-        with self.autocast(fake.device):
+        with self.autocast(fake.device, "discriminator"):
             fake_logits, fake_class = discriminator(fake, fake_vector)
         adversarial = self.adversarial.g(fake_logits.float())
         loss = adversarial
@@ -310,8 +313,10 @@ def make_fakes(state: TrainState, config: RunConfig, count: int, with_grad: bool
     if paired:
         labels = labels.repeat(2)[:count]
     label_vector = one_hot(labels, config.model.num_classes)
-    with torch.set_grad_enabled(with_grad), objective.autocast(device):
-        return generator(z, label_vector), label_vector, z
+    with torch.set_grad_enabled(with_grad), objective.autocast(device, "generator"):
+        images = generator(z, label_vector)
+    # a D outside autocast takes float32 only (with autocast on both, D's forward casts its input itself)
+    return (images.float() if objective.amp_networks == "generator" else images), label_vector, z
 
 
 def _optimize(optimizer: torch.optim.Optimizer, loss: torch.Tensor, skip: bool) -> None:

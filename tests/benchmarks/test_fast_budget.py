@@ -45,7 +45,8 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
     by_steps = []
 
     def train_towards(config, run):
-        by_steps.append((config.train.steps, config.train.seed, config.train.cpu_amp, config.model.g_base))
+        by_steps.append((config.train.steps, config.train.seed, config.train.cpu_amp, config.train.amp_networks,
+                         config.model.g_base, run.name))
         run.mkdir(parents=True)
         (run / "summary.json").write_text(json.dumps({"step": config.train.steps, "images_seen": 64,
                                                       "total_seconds": 1300.0}))
@@ -59,9 +60,12 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
     levers = list(fast_budget.LEVERS)
     assert trained == [("fast", 15.0, {**fast_budget.LEVERS[name], "seed": seed})
                        for name in levers for seed in fast_budget.SEEDS]
-    # the float32 twin of the bf16 row: trained to the steps the bf16 row made with each seed, by steps
+    # the float32 twin of the bf16 row and its G-only bf16 twin: trained to the steps the bf16 row made with each
+    # seed, by steps, each in a folder of its own
     bf16_steps = [row["steps"] for row in context.results["fast_budget"]["rows"][fast_budget.BF16_ROW]["seeds"]]
-    assert by_steps == [(steps, seed, False, 128) for steps, seed in zip(bf16_steps, fast_budget.SEEDS, strict=True)]
+    assert by_steps == [(steps, seed, cpu_amp, networks, 128, f"{tag}-{steps}-steps-seed={seed}")
+                        for cpu_amp, networks, tag in ((False, "both", "float32"), (True, "generator", "bf16-g"))
+                        for steps, seed in zip(bf16_steps, fast_budget.SEEDS, strict=True)]
     twin = context.results["fast_budget"]["rows"][next(iter(fast_budget.AT_BF16_STEPS))]
     assert [row["steps"] for row in twin["seeds"]] == bf16_steps and twin["fcd"] == 0.65
     assert saves
@@ -69,7 +73,7 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
     assert data["target"] == TARGET and data["baseline"] == fast_budget.BASELINE == levers[0]
     first = json.dumps(context.results, sort_keys=True)
     fast_budget.run(context)
-    assert len(trained) == 2 * len(levers) and len(by_steps) == 2
+    assert len(trained) == 2 * len(levers) and len(by_steps) == 4
     assert json.dumps(context.results, sort_keys=True) == first
     context.results["machine"] = {"cpu": "Some CPU", "threads": 2, "cores": 2, "torch": "2", "python": "3",
                                   "date": "d", "matmul_peak_gflops": 1}

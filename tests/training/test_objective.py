@@ -261,8 +261,9 @@ def test_cpu_amp_is_opt_in_and_trains_in_bf16_resuming_exactly(tmp_path):
 
     cpu, layer = torch.device("cpu"), torch.nn.Linear(4, 4)
     for cpu_amp, dtype in ((False, torch.float32), (True, torch.bfloat16)):
-        with Objective(tiny_config(cpu_amp=cpu_amp)).autocast(cpu):
-            assert layer(torch.randn(2, 4)).dtype == dtype
+        for network in ("generator", "discriminator"):
+            with Objective(tiny_config(cpu_amp=cpu_amp)).autocast(cpu, network):
+                assert layer(torch.randn(2, 4)).dtype == dtype
     path = tmp_path / "tiny.npz"
     np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
     assert resumes_exactly(tmp_path / "bf16", lambda steps: tiny_config(dataset=str(path), steps=steps,
@@ -271,3 +272,27 @@ def test_cpu_amp_is_opt_in_and_trains_in_bf16_resuming_exactly(tmp_path):
     bf16, fp32 = (load_file(str(tmp_path / run / "model" / "generator.safetensors")) for run in ("bf16/whole", "fp32"))
     assert all(torch.isfinite(bf16[name]).all() for name in bf16)
     assert any(not torch.equal(bf16[name], fp32[name]) for name in fp32)  # the setting reaches the training step
+
+
+@pytest.mark.parametrize("networks", ["generator", "discriminator"])
+def test_amp_networks_puts_one_network_in_bf16_and_the_other_in_float32(tmp_path, networks):
+    import numpy as np
+    from safetensors.torch import load_file
+
+    from digitgan.training import train
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    objective, cpu, layer = Objective(tiny_config(cpu_amp=True, amp_networks=networks)), torch.device("cpu"), \
+        torch.nn.Linear(4, 4)
+    for network in ("generator", "discriminator"):
+        with objective.autocast(cpu, network):
+            assert layer(torch.randn(2, 4)).dtype == (torch.bfloat16 if network == networks else torch.float32)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    settings = {"dataset": str(path), "checkpoint_every": 3, "cpu_amp": True}
+    assert resumes_exactly(tmp_path / "one", lambda steps: tiny_config(steps=steps, amp_networks=networks,
+                                                                       **settings))
+    train(tiny_config(steps=6, **settings), tmp_path / "both", quiet=True)
+    one, both = (load_file(str(tmp_path / run / "model" / "generator.safetensors")) for run in ("one/whole", "both"))
+    assert all(torch.isfinite(one[name]).all() for name in one)
+    assert any(not torch.equal(one[name], both[name]) for name in both)  # a different model from bf16 on both
