@@ -662,6 +662,17 @@ def _fast_budget(results: dict) -> list[str]:
         lines.append(f"| {label} | {steps} | {minutes} | " + " | ".join(format(mean[key], fmt) for key, fmt in keys[:2])
                      + f" | {per_seed} | "
                      + " | ".join(format(mean[key], fmt) for key, fmt in keys[2:]) + f" | {short} |")
+    by_steps = [(name, row) for name, row in data.get("rows", {}).items()
+                if row.get("source") in data["rows"] and len(row.get("seeds", [])) > 1]
+    if by_steps:
+        lines += ["", "Trained by steps, each to the steps its named row made with the same seed: what differs from "
+                      "that row is the numerics, not the time. Their FCD against it, per seed:", ""]
+        for name, row in by_steps:
+            source = {one["seed"]: one["fcd"] for one in data["rows"][row["source"]]["seeds"]}
+            pairs = [(one["fcd"], source[one["seed"]]) for one in row["seeds"] if one["seed"] in source]
+            change = statistics.mean(fcd - theirs for fcd, theirs in pairs)
+            lines.append(f"- {name}: " + " / ".join(f"{fcd:.3f} against {theirs:.3f}" for fcd, theirs in pairs)
+                         + f" ({change:+.3f} on average)")
     return lines
 
 

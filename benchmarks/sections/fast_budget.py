@@ -113,7 +113,8 @@ def run(context: Context) -> None:
         _mean(rows[name])
         context.save()
     for name, (source, changes, tag) in AT_BF16_STEPS.items():
-        seeds = rows.setdefault(name, {"seeds": []})["seeds"]
+        rows.setdefault(name, {"seeds": []})["source"] = source  # the report sets the two side by side
+        seeds = rows[name]["seeds"]
         for source_row in rows[source]["seeds"]:
             if not any(row["seed"] == source_row["seed"] for row in seeds):
                 seeds.append(measured_at_steps(name, changes, source_row["steps"], source_row["seed"], tag, context))

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 import benchmarks.sections.fast_budget as fast_budget
 from benchmarks.report import render
 from digitgan.config import load_preset, with_settings
@@ -37,8 +39,9 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
 
     def evaluated(run, cas, smoke):
         assert cas
-        # the baseline misses the target's FCD (0.70 against 0.663) and nothing else; the levers meet it
-        fcd = 0.70 if len(trained) <= 2 else 0.65
+        # the baseline misses the target's FCD (0.70 against 0.663) and nothing else; the levers meet it; the runs
+        # trained by steps differ from the bf16 row (0.65) by seed
+        fcd = {1: 0.64, 2: 0.62, 3: 0.61, 4: 0.67}[len(by_steps)] if by_steps else 0.70 if len(trained) <= 2 else 0.65
         return {"accuracy": 0.998, "fcd": fcd, "precision": 0.78, "recall": 0.80, "coverage": 0.90,
                 "broken": 0.004, "cas": 0.991}
 
@@ -67,7 +70,7 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
                         for cpu_amp, networks, tag in ((False, "both", "float32"), (True, "generator", "bf16-g"))
                         for steps, seed in zip(bf16_steps, fast_budget.SEEDS, strict=True)]
     twin = context.results["fast_budget"]["rows"][next(iter(fast_budget.AT_BF16_STEPS))]
-    assert [row["steps"] for row in twin["seeds"]] == bf16_steps and twin["fcd"] == 0.65
+    assert [row["steps"] for row in twin["seeds"]] == bf16_steps and twin["fcd"] == pytest.approx(0.63)
     assert saves
     data = context.results["fast_budget"]
     assert data["target"] == TARGET and data["baseline"] == fast_budget.BASELINE == levers[0]
@@ -86,7 +89,10 @@ def test_each_lever_trains_each_seed_once_and_is_judged_against_the_model_shippe
             "| 0.0040 | 0.9910 | FCD |") in text
     assert f"| {levers[1]} | 20,003/20,004 | 15.0/15.0 | 0.9980 | 0.650 |" in text and "| nothing: target met |" in text
     twin_steps = "/".join(f"{steps:,}" for steps in bf16_steps)
-    assert f"| {next(iter(fast_budget.AT_BF16_STEPS))} | {twin_steps} | 21.7/21.7 | 0.9980 | 0.650 |" in text
+    assert f"| {next(iter(fast_budget.AT_BF16_STEPS))} | {twin_steps} | 21.7/21.7 | 0.9980 | 0.630 |" in text
+    float32_twin, g_only = fast_budget.AT_BF16_STEPS
+    assert f"- {float32_twin}: 0.640 against 0.650 / 0.620 against 0.650 (-0.020 on average)" in text
+    assert f"- {g_only}: 0.610 against 0.650 / 0.670 against 0.650 (-0.010 on average)" in text
     assert ("fast in 15 minutes: the quality of the model shipped before #31 (evaluation seed 1: FCD ≤ 0.663, "
             "recall ≥ 0.796, coverage ≥ 0.890, CAS ≥ 0.9902, accuracy ≥ 0.9971) | FCD 0.700, recall 0.800, "
             "coverage 0.900, CAS 0.9910, accuracy 0.9980 | **not met** |") in text
