@@ -124,6 +124,11 @@ class TrainConfig:
     # mode seeking (MSGAN, Mao et al. 2019): G's batch comes in pairs of one class, and G's loss adds weight / the
     # ratio of the pairs' mean image distance to their mean noise distance, so close codes may not draw alike (0 = off)
     mode_seeking: float = _float(0.0, 0.0, 1000.0)
+    # top-k training (Sinha et al. 2020): G's adversarial loss counts only the share of its batch that D finds most
+    # real; the share starts at 1 and halves every top_k_half_life images, down to top_k_min (1 = off; half-life 0:
+    # top_k_min from the first step). The class loss still counts every sample.
+    top_k_min: float = _float(1.0, 0.0, 1.0)
+    top_k_half_life: int = _int(0, 0, 2**62)
     gp_lambda: float = _float(10.0, 0.0, 1e6)               # wgan-gp
     kl_weight: float = _float(1.0, 0.0, 1000.0)             # vae: weight of the KL term (1 = the ELBO)
     ema_decay: float = _float(0.999, 0.0, 1.0, open_high=True)  # 0 disables EMA (sampling then uses G itself)

@@ -20,7 +20,11 @@ StyleGAN's), so a step's size follows D's changing gradients sooner; one-sided l
 softer critic: the original GAN's MNIST D used it). Then MSGAN's mode seeking (Mao et al. 2019), a lever on G's side
 aimed at recall: G's batch comes in pairs of one class, and G pays weight / (the pairs' mean image distance over
 their mean noise distance), so two codes may not draw one digit; at weights 1 (MSGAN's), 0.2, 0.05 and 0.02, beside
-the recipe as shipped by then (one-sided label smoothing in it) trained again in their sitting.
+the recipe as shipped by then (one-sided label smoothing in it) trained again in their sitting. Then top-k training
+(Sinha et al. 2020), a lever on G's side that costs no steps: G's adversarial loss counts only the fakes D finds most
+real, so G is not pulled by the samples D rejects outright (its worst, which a D that has seen them can only score
+low); the class loss still counts every sample. Once at half the batch from the first step, once starting from all
+of it and halving every 2 epochs down to half (the paper anneals: early on, D's scores say little).
 
 Every row trains --recipe-minutes (3 by default) from scratch with training seeds 0 and 1, then the standard
 evaluation (10,000 samples) on evaluation seed 1 (the graded seed 0 is kept for the final model): the first screen's
@@ -77,6 +81,11 @@ LEVERS: dict[str, dict[str, Any]] = {
     "mode seeking (MSGAN), weight 0.2": {"mode_seeking": 0.2},
     "mode seeking (MSGAN), weight 0.05": {"mode_seeking": 0.05},
     "mode seeking (MSGAN), weight 0.02": {"mode_seeking": 0.02},
+    "shipped recipe as shipped now, again in the sitting of the top-k rows below": {},
+    "top-k training: G's adversarial loss on the half of its batch D finds most real, from the first step": {
+        "top_k_min": 0.5},
+    "top-k training: that share from all of G's batch, halving every 120,000 images (2 epochs) down to half": {
+        "top_k_min": 0.5, "top_k_half_life": 120_000},
 }
 SEEDS = (0, 1)
 # each final after the first two follows the baseline again, trained in its own sitting

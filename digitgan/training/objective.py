@@ -5,7 +5,8 @@ Adversarial losses are registered by name as the literature defines them; logits
 that it is exactly binary cross-entropy on sigmoid(logits). On top of the adversarial term the objective adds the
 ACGAN auxiliary class loss (when D has a classifier head; with twin classifiers the TAC-GAN terms of Gong et al.
 2019), the WGAN-GP gradient penalty, R1 and balanced consistency regularisation; G's loss may add the mode-seeking
-term of MSGAN (Mao et al. 2019).
+term of MSGAN (Mao et al. 2019), and its adversarial term may count only the fakes D finds most real (top-k
+training, Sinha et al. 2020).
 
 The training step only asks `discriminator_loss(...)` and `generator_loss(...)` for (loss, metrics); the held-out
 losses of the epoch table use the same two calls.
@@ -13,6 +14,7 @@ losses of the epoch table use the same two calls.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,6 +100,13 @@ def mode_seeking_ratio(images: torch.Tensor, noise: torch.Tensor) -> torch.Tenso
     pairs = len(images) - half
     image_distance = (images[:pairs] - images[half:]).abs().mean()
     return image_distance / (noise[:pairs] - noise[half:]).abs().mean()
+
+
+def top_k_count(batch: int, images_seen: int, minimum: float, half_life: int) -> int:
+    """How many of G's `batch` samples its adversarial loss counts after `images_seen` images: the share
+    0.5 ** (images_seen / half_life), never below `minimum` (half_life 0: `minimum` from the start), at least one."""
+    share = minimum if half_life == 0 else max(minimum, 0.5 ** (images_seen / half_life))
+    return min(batch, max(1, math.ceil(share * batch - 1e-9)))
 
 
 def _float(value: torch.Tensor | None) -> torch.Tensor | None:
@@ -243,15 +252,21 @@ class Objective:
         return loss, metrics
 
     def generator_loss(self, discriminator: Callable, fake: torch.Tensor, fake_vector: torch.Tensor,
-                       noise: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                       noise: torch.Tensor | None = None,
+                       counted: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller. With twin
         classifiers G also raises the twin's class loss: the classifier's term alone would lower the conditional
         entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN). With mode
         seeking the batch was made in pairs (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays
-        weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide."""
+        weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide.
+        counted (top-k training, top_k_count): the adversarial term averages over only the `counted` fakes with
+        the highest logits, the ones D finds most real; None counts all."""
         with self.autocast(fake.device, "discriminator"):
             fake_logits, fake_class = discriminator(fake, fake_vector)
-        adversarial = self.adversarial.g(fake_logits.float())
+        fake_logits = fake_logits.float()
+        if counted is not None and counted < len(fake_logits):
+            fake_logits = torch.topk(fake_logits, counted, sorted=False).values
+        adversarial = self.adversarial.g(fake_logits)
         loss = adversarial
         if fake_class is not None:
             fake_class = fake_class.float()
@@ -393,7 +408,9 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
     D.requires_grad_(False)  # G's phase: D's weights get no gradient
     fake, fake_vector, noise = shared if shared is not None else make_fakes(state, config, g_batch, True, g_forward,
                                                                             objective, paired)
-    g_loss, g_metrics = objective.generator_loss(objective.augmented(D, state.noise_rng), fake, fake_vector, noise)
+    counted = top_k_count(len(fake), state.images_seen, t.top_k_min, t.top_k_half_life) if t.top_k_min < 1 else None
+    g_loss, g_metrics = objective.generator_loss(objective.augmented(D, state.noise_rng), fake, fake_vector, noise,
+                                                 counted)
     _optimize(state.generator_opt, g_loss, skip=paused == "G")
     D.requires_grad_(True)
     return {**metrics, **g_metrics, "paused": paused}

@@ -1,6 +1,8 @@
 """The objective: the losses are the ones the literature names, and D's loss is the same whether real and fake
 go through D together or apart."""
 
+import math
+
 import pytest
 import torch
 
@@ -296,3 +298,50 @@ def test_amp_networks_puts_one_network_in_bf16_and_the_other_in_float32(tmp_path
     one, both = (load_file(str(tmp_path / run / "model" / "generator.safetensors")) for run in ("one/whole", "both"))
     assert all(torch.isfinite(one[name]).all() for name in one)
     assert any(not torch.equal(one[name], both[name]) for name in both)  # a different model from bf16 on both
+
+
+def test_top_k_count_halves_the_share_of_g_s_batch_down_to_its_floor():
+    from digitgan.training.objective import top_k_count
+
+    assert [top_k_count(64, seen, 0.25, 1000) for seen in (0, 1000, 2000, 3000, 10**9)] == [64, 32, 16, 16, 16]
+    assert top_k_count(64, 500, 0.25, 1000) == math.ceil(64 * 0.5 ** 0.5)
+    assert top_k_count(64, 0, 0.5, 0) == 32  # half-life 0: the floor from the first step
+    assert top_k_count(64, 0, 0.0, 0) == 1 and top_k_count(7, 0, 1.0, 0) == 7  # never none, never more than all
+
+
+def test_top_k_counts_only_the_fakes_d_finds_most_real_in_the_adversarial_term():
+    """Top-k training (Sinha et al. 2020): G's adversarial term averages over the k highest logits; the class loss
+    still counts every sample."""
+    config = tiny_config()
+    discriminator = build_partner(config.model).eval()
+    _, _, fake, fake_vector = _batch(config, count=8)
+    logits, classes = discriminator(fake, fake_vector)
+    objective = Objective(config)
+    for loss_name in LOSSES:
+        objective.adversarial = LOSSES[loss_name]
+        loss, metrics = objective.generator_loss(discriminator, fake, fake_vector, counted=3)
+        best = logits.sort(descending=True).values[:3]
+        assert metrics["g_adv"] == pytest.approx(LOSSES[loss_name].g(best).item(), rel=1e-5)
+        assert loss.item() == pytest.approx(metrics["g_adv"] + class_loss(classes, fake_vector).item(), rel=1e-5)
+        every, every_metrics = objective.generator_loss(discriminator, fake, fake_vector, counted=8)
+        assert every_metrics["g_adv"] == pytest.approx(LOSSES[loss_name].g(logits).item(), rel=1e-5)
+
+
+def test_top_k_trains_resumes_exactly_and_changes_the_model(tmp_path):
+    import numpy as np
+    from safetensors.torch import load_file
+
+    from digitgan.training import train
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    settings = {"dataset": str(path), "checkpoint_every": 3}
+    # the share halves every 16 images (two steps of 8): it moves across the resume
+    assert resumes_exactly(tmp_path / "top-k", lambda steps: tiny_config(steps=steps, top_k_min=0.25,
+                                                                         top_k_half_life=16, **settings))
+    train(tiny_config(steps=6, **settings), tmp_path / "all", quiet=True)
+    top_k, every = (load_file(str(tmp_path / run / "model" / "generator.safetensors"))
+                    for run in ("top-k/whole", "all"))
+    assert all(torch.isfinite(top_k[name]).all() for name in top_k)
+    assert any(not torch.equal(top_k[name], every[name]) for name in every)  # the setting reaches the training step
