@@ -95,7 +95,9 @@ FINALS = (BASELINE, "the class in every stage of G (conditional BatchNorm)",
           "shipped recipe, again in the sitting of the two rows below",
           "Adam's second-moment horizon 100 steps (beta2 0.99)", "one-sided label smoothing (real target 0.9)",
           "shipped recipe as shipped now (label smoothing), again in the sitting of the rows below",
-          "mode seeking (MSGAN), weight 0.05")
+          "mode seeking (MSGAN), weight 0.05",
+          "shipped recipe as shipped now, again in the sitting of the top-k rows below",
+          "top-k training: that share from all of G's batch, halving every 120,000 images (2 epochs) down to half")
 
 
 def diversity_shares(report: dict[str, Any]) -> list[float]:
