@@ -24,7 +24,7 @@ MODEL_CHOICES: dict[str, tuple[str, ...]] = {
     "d_norm": ("none", "batch"),
     "init": ("torch", "glorot"),
 }
-LOSS_NAMES: tuple[str, ...] = ("bce", "hinge", "lsgan", "wgan-gp")
+LOSS_NAMES: tuple[str, ...] = ("bce", "hinge", "lsgan", "wgan-gp", "rpgan")
 AUGMENT_NAMES: tuple[str, ...] = ("none", "translation", "translation-cutout")  # D's input (training/augment.py)
 AMP_NETWORKS: tuple[str, ...] = ("both", "generator", "discriminator")  # whose forwards `amp` / `cpu_amp` cover
 

@@ -97,7 +97,7 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     dataset: str = field(default="mnist", metadata={"kind": str})
-    loss: str = _choice("bce", "loss")                      # bce | hinge | lsgan | wgan-gp
+    loss: str = _choice("bce", "loss")                      # bce | hinge | lsgan | wgan-gp | rpgan
     batch_size: int = _int(64, 1, 65536)
     g_batch_multiplier: int = _int(1, 1, 64)                # G trained on multiplier x batch (Keras ACGAN: 2)
     lr_g: float = _float(2e-4, 0.0, 1.0)

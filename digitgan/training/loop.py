@@ -83,6 +83,9 @@ def check_trainable(config: RunConfig, train_set: Dataset, dist_info: distribute
     if t.d_split_steps and LOSSES[t.loss].gradient_penalty:
         raise UserError(f"d_split_steps steps D on real and fake batches apart; the {t.loss} gradient penalty needs "
                         "both in one step")
+    if t.d_split_steps and LOSSES[t.loss].relativistic:
+        raise UserError(f"d_split_steps steps D on real and fake batches apart; the {t.loss} loss compares each real "
+                        "image with a fake one in one step")
     if t.consistency_weight and t.consistency_augment == "none":
         raise UserError("consistency_weight needs a transform to be consistent under: set consistency_augment to "
                         "translation or translation-cutout")

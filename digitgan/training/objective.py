@@ -4,9 +4,10 @@ Adversarial losses are registered by name as the literature defines them; logits
 (N,). `bce` is the non-saturating loss of Goodfellow et al. (G maximises log D(G(z))), written with softplus so
 that it is exactly binary cross-entropy on sigmoid(logits). On top of the adversarial term the objective adds the
 ACGAN auxiliary class loss (when D has a classifier head; with twin classifiers the TAC-GAN terms of Gong et al.
-2019), the WGAN-GP gradient penalty, R1 and balanced consistency regularisation; G's loss may add the mode-seeking
-term of MSGAN (Mao et al. 2019), and its adversarial term may count only the fakes D finds most real (top-k
-training, Sinha et al. 2020).
+2019), the WGAN-GP gradient penalty, R1 and balanced consistency regularisation. `rpgan` is relativistic: D's term
+compares each real logit with a fake one and G's each fake logit with a real one, so D's forward on real images also
+runs in G's phase. G's loss may add the mode-seeking term of MSGAN (Mao et al. 2019), and its adversarial term may
+count only the fakes D finds most real (top-k training, Sinha et al. 2020).
 
 The training step only asks `discriminator_loss(...)` and `generator_loss(...)` for (loss, metrics); the held-out
 losses of the epoch table use the same two calls.
@@ -38,14 +39,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AdversarialLoss:
-    """D's loss is a term on the real logits plus a term on the fake logits (every loss here separates so, which is
-    what lets D step on real and fake batches apart); G's is a term on the fake logits."""
-    d_real: Callable[[torch.Tensor, float], torch.Tensor]   # (real_logits, smoothing)
-    d_fake: Callable[[torch.Tensor], torch.Tensor]          # (fake_logits)
-    g: Callable[[torch.Tensor], torch.Tensor]               # (fake_logits)
+    """D's loss is a term on the real logits plus a term on the fake logits (what lets D step on real and fake
+    batches apart), or, for a relativistic loss, one term on each real logit paired with the fake logit of the
+    same index (`d_pair`); G's is a term on the fake logits, which a relativistic loss pairs with real ones."""
+    d_real: Callable[[torch.Tensor, float], torch.Tensor] | None    # (real_logits, smoothing)
+    d_fake: Callable[[torch.Tensor], torch.Tensor] | None           # (fake_logits)
+    g: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]  # (fake_logits, paired real_logits or None)
     gradient_penalty: bool = False
+    d_pair: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor] | None = None  # (real, fake, smoothing)
+
+    @property
+    def relativistic(self) -> bool:
+        """Whether the loss compares each fake logit with a real one (G's loss then needs D's real logits)."""
+        return self.d_pair is not None
 
     def d(self, real: torch.Tensor, fake: torch.Tensor, smoothing: float) -> torch.Tensor:
+        if self.d_pair is not None:
+            return self.d_pair(real, fake, smoothing)
         return self.d_real(real, smoothing) + self.d_fake(fake)
 
 
@@ -53,15 +63,27 @@ def _bce_real(real: torch.Tensor, smoothing: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(real, torch.full_like(real, 1.0 - smoothing))
 
 
+def paired_logits(real: torch.Tensor, count: int) -> torch.Tensor:
+    """The real logits (N,) paired index by index with `count` fake ones: real logit i % N for fake i (G's batch
+    may be a multiple of D's)."""
+    return real[torch.arange(count, device=real.device) % len(real)]
+
+
 LOSSES: dict[str, AdversarialLoss] = {
     "bce": AdversarialLoss(_bce_real, lambda fake: F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)),
-                           lambda fake: F.softplus(-fake).mean()),
+                           lambda fake, real: F.softplus(-fake).mean()),
     "hinge": AdversarialLoss(lambda real, smoothing: F.relu(1.0 - real).mean(),
-                             lambda fake: F.relu(1.0 + fake).mean(), lambda fake: -fake.mean()),
+                             lambda fake: F.relu(1.0 + fake).mean(), lambda fake, real: -fake.mean()),
     "lsgan": AdversarialLoss(lambda real, smoothing: 0.5 * ((real - (1.0 - smoothing)) ** 2).mean(),
-                             lambda fake: 0.5 * (fake ** 2).mean(), lambda fake: 0.5 * ((fake - 1.0) ** 2).mean()),
+                             lambda fake: 0.5 * (fake ** 2).mean(),
+                             lambda fake, real: 0.5 * ((fake - 1.0) ** 2).mean()),
     "wgan-gp": AdversarialLoss(lambda real, smoothing: -real.mean(), lambda fake: fake.mean(),
-                               lambda fake: -fake.mean(), gradient_penalty=True),
+                               lambda fake, real: -fake.mean(), gradient_penalty=True),
+    # relativistic pairing (RpGAN, Jolicoeur-Martineau 2019; R3GAN's loss, Huang et al. 2024): D learns that each
+    # real image is more real than the fake of its pair, G that each fake is more real than its real partner; label
+    # smoothing sets the target of that comparison below 1
+    "rpgan": AdversarialLoss(None, None, lambda fake, real: F.softplus(real - fake).mean(),
+                             d_pair=lambda real, fake, smoothing: _bce_real(real - fake, smoothing)),
 }
 check_registry("loss", LOSSES, LOSS_NAMES)
 
@@ -132,7 +154,7 @@ class Objective:
 
     def __init__(self, config: RunConfig, held_out: bool = False) -> None:
         t = config.train
-        self.adversarial = LOSSES[t.loss]
+        self.adversarial, self.adversarial_name = LOSSES[t.loss], t.loss
         self.aux_weight = t.aux_weight
         self.twin = D_CONDITIONING[config.model.d_cond].twin
         self.label_smoothing = 0.0 if held_out else t.label_smoothing
@@ -252,21 +274,32 @@ class Objective:
         return loss, metrics
 
     def generator_loss(self, discriminator: Callable, fake: torch.Tensor, fake_vector: torch.Tensor,
-                       noise: torch.Tensor | None = None,
-                       counted: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                       noise: torch.Tensor | None = None, counted: int | None = None,
+                       real: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller. With twin
         classifiers G also raises the twin's class loss: the classifier's term alone would lower the conditional
         entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN). With mode
         seeking the batch was made in pairs (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays
         weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide.
         counted (top-k training, top_k_count): the adversarial term averages over only the `counted` fakes with
-        the highest logits, the ones D finds most real; None counts all."""
+        the highest logits, the ones D finds most real; None counts all. real (real images, their label vectors): the
+        batch a relativistic loss pairs the fakes with (D's logits on it carry no gradient); with top-k such a loss
+        counts the pairs whose fake D finds most real beside its partner."""
         with self.autocast(fake.device, "discriminator"):
             fake_logits, fake_class = discriminator(fake, fake_vector)
+            real_logits = None
+            if self.adversarial.relativistic:
+                if real is None:
+                    raise ValueError(f"the {self.adversarial_name} loss pairs G's fakes with real images: pass real")
+                with torch.no_grad():
+                    real_logits = paired_logits(discriminator(*real)[0].float(), len(fake_logits))
         fake_logits = fake_logits.float()
         if counted is not None and counted < len(fake_logits):
-            fake_logits = torch.topk(fake_logits, counted, sorted=False).values
-        adversarial = self.adversarial.g(fake_logits)
+            score = fake_logits if real_logits is None else fake_logits - real_logits
+            chosen = torch.topk(score, counted, sorted=False).indices
+            fake_logits = fake_logits[chosen]
+            real_logits = None if real_logits is None else real_logits[chosen]
+        adversarial = self.adversarial.g(fake_logits, real_logits)
         loss = adversarial
         if fake_class is not None:
             fake_class = fake_class.float()
@@ -309,7 +342,7 @@ class Objective:
                                   m.num_classes)
             fake = G(z, fake_vector)
             _, d_metrics = plain.discriminator_loss(D, real, real_vector, fake, fake_vector, joint=False)
-            _, g_metrics = plain.generator_loss(D, fake, fake_vector)
+            _, g_metrics = plain.generator_loss(D, fake, fake_vector, real=(real, real_vector))
             sums["d_loss"] += d_metrics["d_adv"]
             sums["g_loss"] += g_metrics["g_adv"]
             sums["aux_loss"] += d_metrics.get("aux_loss", 0.0)
@@ -410,7 +443,7 @@ def gan_update(state: TrainState, config: RunConfig, objective: Objective, image
                                                                             objective, paired)
     counted = top_k_count(len(fake), state.images_seen, t.top_k_min, t.top_k_half_life) if t.top_k_min < 1 else None
     g_loss, g_metrics = objective.generator_loss(objective.augmented(D, state.noise_rng), fake, fake_vector, noise,
-                                                 counted)
+                                                 counted, real=(real.detach(), real_vector))
     _optimize(state.generator_opt, g_loss, skip=paused == "G")
     D.requires_grad_(True)
     return {**metrics, **g_metrics, "paused": paused}

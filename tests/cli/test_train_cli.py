@@ -66,7 +66,7 @@ def test_train_sample_resume(invoke, tiny_npz, tmp_path):
     (["--steps", "5", "--set", "novalue"], "key=value"),
     (["--steps", "5", "--set", "lr_g=fast"], "train.lr_g: 'fast' must be a number"),
     (["--steps", "1", "--set", "g_body=foo"], "model.g_body: 'foo' is not one of mlp, dcgan, upsample"),
-    (["--steps", "1", "--set", "loss=foo"], "train.loss: 'foo' is not one of bce, hinge, lsgan, wgan-gp"),
+    (["--steps", "1", "--set", "loss=foo"], "train.loss: 'foo' is not one of bce, hinge, lsgan, wgan-gp, rpgan"),
     (["--steps", "1", "--set", "noise=foo"], "model.noise: 'foo' is not one of normal, uniform"),
     (["--steps", "1", "--set", "d_cond=foo"], "model.d_cond: 'foo' is not one of"),
     (["--steps", "1", "--set", "g_stages=[8,4,2]"], "model.g_stages: [8, 4, 2] must be a list"),

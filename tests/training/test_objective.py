@@ -16,13 +16,21 @@ def test_losses_are_the_named_ones():
     bce = LOSSES["bce"]
     expected = -(torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
     assert torch.allclose(bce.d(real, fake, 0.0), expected)
-    assert torch.allclose(bce.g(fake), -torch.log(torch.sigmoid(fake)).mean())  # non-saturating
+    assert torch.allclose(bce.g(fake, None), -torch.log(torch.sigmoid(fake)).mean())  # non-saturating
     smoothed = -(0.9 * torch.log(torch.sigmoid(real)) + 0.1 * torch.log(1 - torch.sigmoid(real))).mean() \
         - torch.log(1 - torch.sigmoid(fake)).mean()
     assert torch.allclose(bce.d(real, fake, 0.1), smoothed)
     assert torch.allclose(LOSSES["hinge"].d(real, fake, 0.0), torch.tensor((0 + 2) / 2 + (1.5 + 0) / 2))
-    assert torch.allclose(LOSSES["lsgan"].g(fake), 0.5 * ((fake - 1) ** 2).mean())
+    assert torch.allclose(LOSSES["lsgan"].g(fake, None), 0.5 * ((fake - 1) ** 2).mean())
     assert torch.allclose(LOSSES["wgan-gp"].d(real, fake, 0.0), fake.mean() - real.mean())
+    # relativistic pairing: -log sigmoid(real_i - fake_i) for D, -log sigmoid(fake_i - real_i) for G
+    rpgan = LOSSES["rpgan"]
+    assert torch.allclose(rpgan.d(real, fake, 0.0), -torch.log(torch.sigmoid(real - fake)).mean())
+    assert torch.allclose(rpgan.g(fake, real), -torch.log(torch.sigmoid(fake - real)).mean())
+    difference = real - fake
+    assert torch.allclose(rpgan.d(real, fake, 0.1), -(0.9 * torch.log(torch.sigmoid(difference))
+                                                       + 0.1 * torch.log(1 - torch.sigmoid(difference))).mean())
+    assert rpgan.relativistic and not any(loss.relativistic for name, loss in LOSSES.items() if name != "rpgan")
 
 
 def _batch(config, count=8):
@@ -116,7 +124,7 @@ def test_held_out_objective_has_no_smoothing_or_penalties():
     assert training.r1_gamma == 5.0 and training.gp_lambda == 10.0 and training.needs_real_gradient
 
 
-@pytest.mark.parametrize("loss", list(LOSSES))
+@pytest.mark.parametrize("loss", [name for name, loss in LOSSES.items() if not loss.relativistic])
 def test_each_side_of_d_s_loss_adds_up_to_the_whole(loss):
     config = tiny_config(loss=loss)
     discriminator = build_partner(config.model).eval()
@@ -317,14 +325,14 @@ def test_top_k_counts_only_the_fakes_d_finds_most_real_in_the_adversarial_term()
     _, _, fake, fake_vector = _batch(config, count=8)
     logits, classes = discriminator(fake, fake_vector)
     objective = Objective(config)
-    for loss_name in LOSSES:
+    for loss_name in [name for name, loss in LOSSES.items() if not loss.relativistic]:
         objective.adversarial = LOSSES[loss_name]
         loss, metrics = objective.generator_loss(discriminator, fake, fake_vector, counted=3)
         best = logits.sort(descending=True).values[:3]
-        assert metrics["g_adv"] == pytest.approx(LOSSES[loss_name].g(best).item(), rel=1e-5)
+        assert metrics["g_adv"] == pytest.approx(LOSSES[loss_name].g(best, None).item(), rel=1e-5)
         assert loss.item() == pytest.approx(metrics["g_adv"] + class_loss(classes, fake_vector).item(), rel=1e-5)
         every, every_metrics = objective.generator_loss(discriminator, fake, fake_vector, counted=8)
-        assert every_metrics["g_adv"] == pytest.approx(LOSSES[loss_name].g(logits).item(), rel=1e-5)
+        assert every_metrics["g_adv"] == pytest.approx(LOSSES[loss_name].g(logits, None).item(), rel=1e-5)
 
 
 def test_top_k_trains_resumes_exactly_and_changes_the_model(tmp_path):
@@ -345,3 +353,42 @@ def test_top_k_trains_resumes_exactly_and_changes_the_model(tmp_path):
                     for run in ("top-k/whole", "all"))
     assert all(torch.isfinite(top_k[name]).all() for name in top_k)
     assert any(not torch.equal(top_k[name], every[name]) for name in every)  # the setting reaches the training step
+
+
+def test_relativistic_g_loss_pairs_each_fake_with_a_real_logit_that_carries_no_gradient():
+    """rpgan: G's adversarial term is softplus(real_i - fake_i) over pairs; a G batch larger than D's real batch
+    pairs fake i with real i mod N; top-k counts the pairs whose fake D finds most real beside its partner."""
+    config = tiny_config(loss="rpgan")
+    discriminator = build_partner(config.model).eval()
+    real, real_vector, fake, fake_vector = _batch(config, count=8)
+    objective = Objective(config)
+    with pytest.raises(ValueError, match="rpgan loss pairs"):
+        objective.generator_loss(discriminator, fake, fake_vector)
+    fake = torch.cat([fake, fake.flip(0)]).requires_grad_(True)  # G's batch twice D's
+    fake_vector = torch.cat([fake_vector, fake_vector.flip(0)])
+    real = real.clone().requires_grad_(True)
+    real_logits = discriminator(real, real_vector)[0].detach().repeat(2)
+    fake_logits, fake_class = discriminator(fake, fake_vector)
+    loss, metrics = objective.generator_loss(discriminator, fake, fake_vector, real=(real, real_vector))
+    pairs = torch.nn.functional.softplus(real_logits - fake_logits)
+    assert metrics["g_adv"] == pytest.approx(pairs.mean().item(), rel=1e-5)
+    assert loss.item() == pytest.approx(metrics["g_adv"] + class_loss(fake_class, fake_vector).item(), rel=1e-5)
+    loss.backward()
+    assert real.grad is None and fake.grad is not None  # the real side is a constant for G
+    _, top = objective.generator_loss(discriminator, fake, fake_vector, counted=5, real=(real, real_vector))
+    assert top["g_adv"] == pytest.approx(pairs.sort().values[:5].mean().item(), rel=1e-5)
+
+
+def test_relativistic_loss_trains_resumes_exactly_and_needs_one_d_step(tmp_path):
+    import numpy as np
+
+    from digitgan.errors import UserError
+    from digitgan.training import train
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    settings = {"dataset": str(path), "checkpoint_every": 3, "loss": "rpgan", "label_smoothing": 0.1}
+    assert resumes_exactly(tmp_path / "rpgan", lambda steps: tiny_config(steps=steps, **settings))
+    with pytest.raises(UserError, match="compares each real image with a fake one"):
+        train(tiny_config(steps=2, d_split_steps=True, **settings), tmp_path / "split", quiet=True)
