@@ -116,7 +116,9 @@ FINALS = (BASELINE, "the class in every stage of G (conditional BatchNorm)",
           "shipped recipe as shipped now (label smoothing), again in the sitting of the rows below",
           "mode seeking (MSGAN), weight 0.05",
           "shipped recipe as shipped now, again in the sitting of the top-k rows below",
-          "top-k training: that share from all of G's batch, halving every 120,000 images (2 epochs) down to half")
+          "top-k training: that share from all of G's batch, halving every 120,000 images (2 epochs) down to half",
+          "shipped recipe as shipped now, again in the sitting of the loss and shape rows below",
+          "D one stage deeper (32 -> 64 -> 128 channels, down to 4x4)")
 
 
 def diversity_shares(report: dict[str, Any]) -> list[float]:
