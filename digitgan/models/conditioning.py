@@ -5,7 +5,9 @@ D side: a set of switches a discriminator composes: inject the label before the 
 (concat), add a projection term (Miyato & Koyama 2018), add an auxiliary classifier head (ACGAN), or twin
 auxiliary classifiers (TAC-GAN, Gong et al. 2019): the classifier learns the classes of real images only and a twin
 those of generated ones; G lowers the first's class loss and raises the twin's, which removes ACGAN's pull of every
-sample towards where its class is easiest to tell (the objective, training/objective.py, owns that math).
+sample towards where its class is easiest to tell; or an auxiliary discriminative classifier (ADC-GAN, Hou et al.
+2022): one classifier over 2C classes, "real k" and "generated k", so it tells real from generated within each class
+and G, drawing class k, raises "real k" against "generated k" (the objective, training/objective.py, owns that math).
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class DConditioning:
     project: bool = False     # + <embed(label), features>
     aux: bool = False         # auxiliary classifier head (ACGAN)
     twin: bool = False        # and a twin classifier head for generated images (TAC-GAN; needs aux)
+    discriminative: bool = False  # the classifier over 2C classes, real k and generated k (ADC-GAN; needs aux)
+
+    @property
+    def class_outputs(self) -> int:
+        """How many logits per class the classifier head has: 2 with twin or discriminative classifiers, else 1."""
+        return 2 if self.twin or self.discriminative else 1
 
 
 D_CONDITIONING: dict[str, DConditioning] = {
@@ -83,4 +91,6 @@ D_CONDITIONING: dict[str, DConditioning] = {
     "projection-acgan": DConditioning(project=True, aux=True),
     "tac": DConditioning(aux=True, twin=True),
     "projection-tac": DConditioning(project=True, aux=True, twin=True),
+    "adc": DConditioning(aux=True, discriminative=True),
+    "projection-adc": DConditioning(project=True, aux=True, discriminative=True),
 }

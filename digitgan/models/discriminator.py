@@ -149,14 +149,15 @@ class Discriminator(FeatureStack):
     """D(images: (N,1,28,28) in [-1,1], label_vector: (N,C)) -> (adversarial logits (N,), class logits | None).
 
     Class logits are (N, C) for an auxiliary classifier; with twin classifiers (TAC) (N, 2C): the classifier's C
-    logits, then the twin's (one dense layer for both: one matrix product)."""
+    logits, then the twin's (one dense layer for both: one matrix product); with a discriminative classifier (ADC)
+    (N, 2C) too: the logits of "real 0..C-1", then those of "generated 0..C-1", one softmax over all 2C."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.adversarial = self.sn(nn.Linear(self.width, 1))
         self.projection = self.sn(nn.Linear(config.num_classes, self.width, bias=False)) if self.cond.project else None
-        heads = 2 if self.cond.twin else 1
-        self.classifier = nn.Linear(self.width, heads * config.num_classes) if self.cond.aux else None
+        self.classifier = (nn.Linear(self.width, self.cond.class_outputs * config.num_classes) if self.cond.aux
+                           else None)
 
     def forward(self, images: torch.Tensor, label_vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         features = self.embed(images, label_vector)

@@ -156,7 +156,8 @@ class Objective:
         t = config.train
         self.adversarial, self.adversarial_name = LOSSES[t.loss], t.loss
         self.aux_weight = t.aux_weight
-        self.twin = D_CONDITIONING[config.model.d_cond].twin
+        conditioning = D_CONDITIONING[config.model.d_cond]
+        self.twin, self.discriminative = conditioning.twin, conditioning.discriminative
         self.label_smoothing = 0.0 if held_out else t.label_smoothing
         self.gp_lambda = 0.0 if held_out or not self.adversarial.gradient_penalty else t.gp_lambda
         self.r1_gamma = 0.0 if held_out else t.r1_gamma
@@ -176,13 +177,41 @@ class Objective:
         return lambda images, label_vector: discriminator(augment(images, rng), label_vector)
 
     def classifier_logits(self, class_logits: torch.Tensor) -> torch.Tensor:
-        """D's class logits (N, C or 2C) -> the classifier's (N, C): the head that learns real images' classes."""
-        return class_logits[:, :class_logits.shape[1] // 2] if self.twin else class_logits
+        """D's class logits (N, C or 2C) -> the classifier's (N, C): the head that learns real images' classes (with
+        a discriminative classifier, its "real k" logits: what its accuracy on real images is read from)."""
+        return class_logits[:, :class_logits.shape[1] // 2] if self.twin or self.discriminative else class_logits
 
     def fake_class_logits(self, class_logits: torch.Tensor) -> torch.Tensor:
         """The head that learns generated images' classes (N, C): the twin's with twin classifiers (TAC), else the
         classifier itself (ACGAN trains one classifier on both)."""
         return class_logits[:, class_logits.shape[1] // 2:] if self.twin else class_logits
+
+    @staticmethod
+    def discriminative_targets(label_vector: torch.Tensor, real: bool) -> torch.Tensor:
+        """A discriminative classifier's (ADC) targets (N, 2C) for label vectors (N, C): class k of a real image is
+        "real k" (the first C), of a generated one "generated k" (the last C)."""
+        absent = torch.zeros_like(label_vector)
+        return torch.cat([label_vector, absent] if real else [absent, label_vector], dim=1)
+
+    def d_class_loss(self, class_logits: torch.Tensor, label_vector: torch.Tensor, real: bool) -> torch.Tensor:
+        """D's class loss on a real or a generated batch: ACGAN's classifier learns both batches' classes, TAC's
+        classifier the real ones and its twin the generated ones, ADC's one classifier "real k" and "generated k"."""
+        if self.discriminative:
+            return class_loss(class_logits, self.discriminative_targets(label_vector, real))
+        heads = self.classifier_logits(class_logits) if real else self.fake_class_logits(class_logits)
+        return class_loss(heads, label_vector)
+
+    def g_class_loss(self, class_logits: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
+        """G's class loss on its batch: ACGAN lowers the classifier's; TAC also raises the twin's (the classifier's
+        term alone would lower the conditional entropy of G's classes, drawing every sample to where its class is
+        easiest to tell); ADC lowers "real k"'s and raises "generated k"'s (Hou et al. 2022)."""
+        if self.discriminative:
+            return (class_loss(class_logits, self.discriminative_targets(label_vector, True))
+                    - class_loss(class_logits, self.discriminative_targets(label_vector, False)))
+        auxiliary = class_loss(self.classifier_logits(class_logits), label_vector)
+        if self.twin:
+            auxiliary = auxiliary - class_loss(self.fake_class_logits(class_logits), label_vector)
+        return auxiliary
 
     @property
     def needs_real_gradient(self) -> bool:
@@ -230,12 +259,12 @@ class Objective:
             loss = loss + self.consistency_weight * consistency
             metrics["consistency"] = consistency.item()
         if real_class is not None:
-            real_class = self.classifier_logits(real_class)
-            auxiliary = (class_loss(real_class, real_vector)
-                         + class_loss(self.fake_class_logits(fake_class), fake_vector))
+            auxiliary = (self.d_class_loss(real_class, real_vector, True)
+                         + self.d_class_loss(fake_class, fake_vector, False))
             loss = loss + self.aux_weight * auxiliary
             metrics["aux_loss"] = 0.5 * auxiliary.item()
-            metrics["aux_acc"] = (real_class.argmax(1) == real_vector.argmax(1)).float().mean().item()
+            metrics["aux_acc"] = (self.classifier_logits(real_class).argmax(1)
+                                  == real_vector.argmax(1)).float().mean().item()
         if self.gp_lambda:
             loss = loss + self.gp_lambda * gradient_penalty(lambda x: discriminator(x, real_vector)[0], real, fake)
         if self.r1_gamma and r1_weight:
@@ -262,12 +291,12 @@ class Objective:
             loss = loss + self.consistency_weight * consistency
             metrics["consistency"] = consistency.item()
         if classes is not None:
-            classes = self.classifier_logits(classes) if real else self.fake_class_logits(classes)
-            auxiliary = class_loss(classes, label_vector)
+            auxiliary = self.d_class_loss(classes, label_vector, real)
             loss = loss + self.aux_weight * auxiliary
             metrics["aux_loss"] = auxiliary.item()
             if real:
-                metrics["aux_acc"] = (classes.argmax(1) == label_vector.argmax(1)).float().mean().item()
+                metrics["aux_acc"] = (self.classifier_logits(classes).argmax(1)
+                                      == label_vector.argmax(1)).float().mean().item()
         if real and self.r1_gamma and r1_weight:
             loss = loss + 0.5 * self.r1_gamma * r1_weight * r1_penalty(logits, images)
         metrics["d_loss"] = loss.item()
@@ -276,9 +305,8 @@ class Objective:
     def generator_loss(self, discriminator: Callable, fake: torch.Tensor, fake_vector: torch.Tensor,
                        noise: torch.Tensor | None = None, counted: int | None = None,
                        real: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-        """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller. With twin
-        classifiers G also raises the twin's class loss: the classifier's term alone would lower the conditional
-        entropy of G's classes, drawing every sample to where its class is easiest to tell (TAC-GAN). With mode
+        """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller; its class term as
+        g_class_loss says (ACGAN, TAC-GAN or ADC-GAN). With mode
         seeking the batch was made in pairs (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays
         weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide.
         counted (top-k training, top_k_count): the adversarial term averages over only the `counted` fakes with
@@ -302,11 +330,7 @@ class Objective:
         adversarial = self.adversarial.g(fake_logits, real_logits)
         loss = adversarial
         if fake_class is not None:
-            fake_class = fake_class.float()
-            auxiliary = class_loss(self.classifier_logits(fake_class), fake_vector)
-            if self.twin:
-                auxiliary = auxiliary - class_loss(self.fake_class_logits(fake_class), fake_vector)
-            loss = adversarial + self.aux_weight * auxiliary
+            loss = adversarial + self.aux_weight * self.g_class_loss(fake_class.float(), fake_vector)
         metrics = {"g_adv": adversarial.item()}
         if self.mode_seeking and noise is not None:
             ratio = mode_seeking_ratio(fake.float(), noise.float())

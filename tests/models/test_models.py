@@ -44,9 +44,9 @@ def tiny_tensors():
     return torch.from_numpy(images), torch.from_numpy(labels)
 
 
-# Every D conditioning with every G; the twin classifiers differ from ACGAN only in D's head and the objective,
-# so they meet each D body and loss with one G.
-TWIN = [name for name, cond in D_CONDITIONING.items() if cond.twin]
+# Every D conditioning with every G; the twin and the discriminative classifiers differ from ACGAN only in D's head
+# and the objective, so they meet each D body and loss with one G.
+TWIN = [name for name, cond in D_CONDITIONING.items() if cond.class_outputs == 2]
 COMBOS = [*itertools.product(G_BODIES, G_CONDITIONING, ["mlp", "conv"], [n for n in D_CONDITIONING if n not in TWIN],
                              LOSSES),
           *itertools.product(["dcgan"], ["concat"], ["mlp", "conv"], TWIN, LOSSES)]
@@ -70,7 +70,7 @@ def test_every_combination_trains(g_body, g_cond, d_body, d_cond, loss):
     assert logits.shape == (5,)
     assert (class_logits is not None) == D_CONDITIONING[d_cond].aux
     if class_logits is not None:
-        assert class_logits.shape == (5, 20 if D_CONDITIONING[d_cond].twin else 10)  # the twin's 10 after
+        assert class_logits.shape == (5, 10 * D_CONDITIONING[d_cond].class_outputs)  # the twin's 10 after
 
 
 @pytest.mark.parametrize("options", [dict(spectral_norm=True), dict(d_dropout=0.3), dict(d_norm="batch"),

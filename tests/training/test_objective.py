@@ -69,18 +69,18 @@ def test_auxiliary_terms_and_weights():
                                           rel=1e-5)
 
 
-def _twin_config(**train_changes):
+def _class_head_config(d_cond="projection-tac", **train_changes):
     from digitgan.config import RunConfig
 
     config = tiny_config(**train_changes)
-    config.model.d_cond = "projection-tac"
+    config.model.d_cond = d_cond
     return RunConfig.from_dict(config.to_dict())
 
 
 def test_twin_classifiers_learn_real_and_generated_classes_apart_and_g_raises_the_twin_s_loss():
     """TAC-GAN (Gong et al. 2019): D's classifier learns the classes of real images, its twin those of generated
     ones; G lowers the classifier's class loss and raises the twin's."""
-    config = _twin_config(aux_weight=0.5)
+    config = _class_head_config(aux_weight=0.5)
     discriminator = build_partner(config.model).eval()
     objective = Objective(config)
     real, real_vector, fake, fake_vector = _batch(config)
@@ -99,6 +99,43 @@ def test_twin_classifiers_learn_real_and_generated_classes_apart_and_g_raises_th
     assert g_loss.item() == pytest.approx(g_metrics["g_adv"] + 0.5 * twin_term.item(), rel=1e-5)
 
 
+def test_a_discriminative_classifier_tells_real_from_generated_within_each_class_and_g_pulls_to_real():
+    """ADC-GAN (Hou et al. 2022): one softmax over 2C classes; D learns "real k" for real images of class k and
+    "generated k" for generated ones; G, drawing class k, lowers the cross-entropy towards "real k" and raises the
+    one towards "generated k"."""
+    config = _class_head_config("projection-adc", aux_weight=0.5)
+    discriminator = build_partner(config.model).eval()
+    objective = Objective(config)
+    real, real_vector, fake, fake_vector = _batch(config)
+    _, real_classes = discriminator(real, real_vector)
+    _, fake_classes = discriminator(fake, fake_vector)
+    assert real_classes.shape == (len(real), 20)  # "real 0..9", then "generated 0..9"
+    real_k, fake_k = real_vector.argmax(1), fake_vector.argmax(1)
+    loss, metrics = objective.discriminator_loss(discriminator, real, real_vector, fake, fake_vector, False)
+    auxiliary = (torch.nn.functional.cross_entropy(real_classes, real_k)
+                 + torch.nn.functional.cross_entropy(fake_classes, fake_k + 10))
+    assert loss.item() == pytest.approx(metrics["d_adv"] + 0.5 * auxiliary.item(), rel=1e-5)
+    assert metrics["aux_acc"] == (real_classes[:, :10].argmax(1) == real_k).float().mean().item()
+    real_side, _ = objective.discriminator_side_loss(discriminator, real, real_vector, real=True)
+    fake_side, _ = objective.discriminator_side_loss(discriminator, fake, fake_vector, real=False)
+    assert torch.allclose(real_side + fake_side, loss, atol=1e-5)
+    g_loss, g_metrics = objective.generator_loss(discriminator, fake, fake_vector)
+    log_p = torch.log_softmax(fake_classes, dim=1)
+    towards_real = -(log_p[torch.arange(len(fake)), fake_k] - log_p[torch.arange(len(fake)), fake_k + 10]).mean()
+    assert g_loss.item() == pytest.approx(g_metrics["g_adv"] + 0.5 * towards_real.item(), rel=1e-5)
+
+
+def test_a_discriminative_classifier_trains_and_resumes_exactly(tmp_path):
+    import numpy as np
+
+    from tests.conftest import resumes_exactly, tiny_arrays
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
+    assert resumes_exactly(tmp_path / "run", lambda steps: _class_head_config("adc", dataset=str(path), steps=steps,
+                                                                         checkpoint_every=3))
+
+
 def test_twin_classifiers_train_and_resume_exactly(tmp_path):
     import numpy as np
 
@@ -106,7 +143,7 @@ def test_twin_classifiers_train_and_resume_exactly(tmp_path):
 
     path = tmp_path / "tiny.npz"
     np.savez(path, **dict(zip(("x_train", "y_train"), tiny_arrays(96), strict=True)))
-    assert resumes_exactly(tmp_path / "run", lambda steps: _twin_config(dataset=str(path), steps=steps,
+    assert resumes_exactly(tmp_path / "run", lambda steps: _class_head_config(dataset=str(path), steps=steps,
                                                                          checkpoint_every=3))
 
 
