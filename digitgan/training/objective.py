@@ -158,6 +158,7 @@ class Objective:
         self.aux_weight = t.aux_weight
         conditioning = D_CONDITIONING[config.model.d_cond]
         self.twin, self.discriminative = conditioning.twin, conditioning.discriminative
+        self.class_outputs = conditioning.class_outputs
         self.label_smoothing = 0.0 if held_out else t.label_smoothing
         self.gp_lambda = 0.0 if held_out or not self.adversarial.gradient_penalty else t.gp_lambda
         self.r1_gamma = 0.0 if held_out else t.r1_gamma
@@ -179,7 +180,7 @@ class Objective:
     def classifier_logits(self, class_logits: torch.Tensor) -> torch.Tensor:
         """D's class logits (N, C or 2C) -> the classifier's (N, C): the head that learns real images' classes (with
         a discriminative classifier, its "real k" logits: what its accuracy on real images is read from)."""
-        return class_logits[:, :class_logits.shape[1] // 2] if self.twin or self.discriminative else class_logits
+        return class_logits[:, :class_logits.shape[1] // 2] if self.class_outputs == 2 else class_logits
 
     def fake_class_logits(self, class_logits: torch.Tensor) -> torch.Tensor:
         """The head that learns generated images' classes (N, C): the twin's with twin classifiers (TAC), else the
@@ -306,9 +307,9 @@ class Objective:
                        noise: torch.Tensor | None = None, counted: int | None = None,
                        real: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """G's loss on a fake batch (which carries G's graph), D's weights frozen by the caller; its class term as
-        g_class_loss says (ACGAN, TAC-GAN or ADC-GAN). With mode
-        seeking the batch was made in pairs (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays
-        weight / (ratio + 1e-5), MSGAN's form: the penalty grows without bound as the pairs' images coincide.
+        g_class_loss says (ACGAN, TAC-GAN or ADC-GAN). With mode seeking the batch was made in pairs
+        (make_fakes(paired=True)) from `noise` (N, z_dim), and G also pays weight / (ratio + 1e-5), MSGAN's form:
+        the penalty grows without bound as the pairs' images coincide.
         counted (top-k training, top_k_count): the adversarial term averages over only the `counted` fakes with
         the highest logits, the ones D finds most real; None counts all. real (real images, their label vectors): the
         batch a relativistic loss pairs the fakes with (D's logits on it carry no gradient); with top-k such a loss
