@@ -570,15 +570,18 @@ def _recipe_long(results: dict) -> list[str]:
              f"The shipped model as committed when these runs began (row \"shipped recipe\": {data['base_steps']:,} "
              "steps of `shipped` before one-sided label smoothing joined the recipe, seed 0) beside levers of its "
              "recipe trained from scratch for the same training time: a lever's steps are the baseline's scaled by "
-             "the steps both made in the equal-time screens above (a lever of the schedule alone makes the baseline's "
-             "steps), and the learning-rate schedule scales with them. Equal time is set by those step ratios, "
-             "so a row's training minutes are those of the machines it trained on. One row is the shipped recipe "
-             "itself with training seed 1: how far two seeds of one recipe lie apart at this budget, the spread "
-             "every other row is judged against. The last row is not at equal time: it spends the issue's whole "
-             "two-hour budget on G twice as wide again with label smoothing (its steps: that G's equal-time share of "
-             "the budget row's); averaged over 3 checkpoints as the recipe ships, it tied label smoothing's two seeds "
-             "at the committed budget on FCD with lower recall and coverage, in about 1.8 times the training time: "
-             "not taken. Evaluation seed 1, 10,000 samples, CAS on 60,000 generated.", "",
+             "the steps both made in the equal-time screens above (a lever of the schedule alone makes the "
+             "baseline's steps), and the learning-rate schedule scales with them. Equal time is set by those step "
+             "ratios, so a row's training minutes are those of the machines it trained on. One row is the shipped "
+             "recipe itself with training seed 1: how far two seeds of one recipe lie apart at this budget, the "
+             "spread every other row is judged against. The wide G's budget row is not at equal time: it spends the "
+             "issue's whole two-hour budget on G twice as wide again with label smoothing (its steps: that G's "
+             "equal-time share of the budget row's); averaged over 3 checkpoints as the recipe ships, it tied label "
+             "smoothing's two seeds at the committed budget on FCD with lower recall and coverage, in about 1.8 "
+             "times the training time: not taken. A row from the class screen's finals takes its steps from those "
+             "finals, against the baseline trained again in their sitting. Evaluation seed 1, 10,000 samples, CAS on "
+             "60,000 generated.",
+             "",
              "| recipe | steps | training minutes | accuracy | FCD | precision | recall | coverage | broken share "
              "| CAS |",
              "|---" * 10 + "|"]

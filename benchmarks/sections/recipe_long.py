@@ -11,7 +11,9 @@ training time — the levers a 3-minute screen cannot settle (a bigger D makes f
   point of the run; one row is the issue's whole budget instead (the shipped recipe for 150,000 steps, its schedule
   scaled the same way), and one the shipped recipe with training seed 1 (the spread of two seeds at this budget);
   one more is a lever at that whole budget: G twice as wide again (with label smoothing, as the recipe ships now),
-  its steps the wide G's equal-time share of the budget row's;
+  its steps the wide G's equal-time share of the budget row's; and one lever of the class screen's finals (D one stage
+  deeper with an auxiliary discriminative classifier, class-loss weight 1), its steps scaled by the steps it and
+  the baseline trained again in the finals' own sitting made there (`recipe_classes`);
 - a lever's run resumes exactly: each invocation trains at most --recipe-long-slice-minutes (0: to the end) and a
   later one continues from the last checkpoint; the row is saved once the run has reached its steps, with its
   training minutes and the machines (CPU models) they were spent on.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +89,11 @@ ON_LABEL_SMOOTHING: dict[str, dict[str, Any]] = {
 WIDE_G = "G twice as wide again (256 -> 128 -> 64)"
 WIDE_G_AT_BUDGET = "G twice as wide again with label smoothing, for the issue's two-hour budget"
 AT_BUDGET: dict[str, dict[str, Any]] = {WIDE_G_AT_BUDGET: {**LEVERS[WIDE_G], **CLASS_LEVERS[LABEL_SMOOTHING]}}
+# The class screen's finals are measured in sittings of their own, each beside the baseline trained again in it (a
+# machine's speed drifts between sittings): a finalist's equal-time share is its finals' steps over that baseline's.
+DEEPER_D_ADC = "D one stage deeper with an auxiliary discriminative classifier"
+FINALS_BASELINES: dict[str, str] = {
+    DEEPER_D_ADC: "shipped recipe as shipped now, again in the sitting of the discriminative-classifier finals below"}
 # Levers whose steps are set, not scaled by a screen: the schedule alone, the twin classifier, Adam's beta2 and label
 # smoothing cost the baseline's step (the twin only widens D's class head by ten outputs, beta2 is one constant of the
 # optimiser's update, label smoothing one of D's loss; the class screen's step counts move more between two seeds of
@@ -98,11 +106,12 @@ SET_RATIOS: dict[str, float] = {**dict.fromkeys(SCHEDULE_LEVERS, 1.0), TWIN_CLAS
 # schedule (today's ends at 1/8 of the starting rates), then the class screen's winner (`recipe_classes`: the twin
 # classifier), then the budget itself, then the baseline's second seed, then the class finals' winners (beta2, then
 # label smoothing), then label smoothing's second seed, then the levers on top of label smoothing, then the wide G
-# with label smoothing given the issue's whole budget.
+# with label smoothing given the issue's whole budget, then the deeper D with the discriminative classifier.
 LONG_LEVERS = ("D twice as wide + dense 256", "batch 128, learning rates x1.4",
                WIDE_G,
                "learning rates halving every 480,000 images (1/64 at the end)", TWIN_CLASSIFIERS, BUDGET, SECOND_SEED,
-               SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, *ON_LABEL_SMOOTHING, WIDE_G_AT_BUDGET)
+               SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, *ON_LABEL_SMOOTHING, WIDE_G_AT_BUDGET,
+               DEEPER_D_ADC)
 
 # The smoke's baseline: the smallest budget scaled_config keeps (it rounds steps to hundreds).
 SMOKE_BASE_STEPS = 100
@@ -114,7 +123,7 @@ END_PATH_BATCHES = (400, 1600)
 # second seed and beta2 first, then label smoothing's two seeds, then label smoothing with beta2 (each once its run
 # has finished): the shipped model is label smoothing's run averaged over 3, so a lever on top of it is judged so too.
 AVERAGED_RUNS = (SECOND_SEED, SHORT_BETA2, LABEL_SMOOTHING, LABEL_SMOOTHING_SECOND_SEED, SMOOTHING_AND_BETA2,
-                 WIDE_G_AT_BUDGET)
+                 WIDE_G_AT_BUDGET, DEEPER_D_ADC)
 AVERAGED_CHECKPOINTS = (3, 5)
 # The noise scales the model shipped now samples with (1: as shipped).
 NOISE_SCALES = (0.95, 1.0, 1.05, 1.1, 1.2)
@@ -126,6 +135,18 @@ def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
     (recipe.scaled_config: the schedule scales with the images the run sees)."""
     return scaled_config({**LEVERS, **CLASS_LEVERS, **SCHEDULE_LEVERS, BUDGET: {}, **SEED_CHANGES,
                           **ON_LABEL_SMOOTHING, **AT_BUDGET}[name], ratio, base_steps)
+
+
+def finals_ratio(context: Context, name: str) -> float:
+    """Lever `name`'s steps over those of the baseline of its sitting in the class screen's 15-minute finals
+    (FINALS_BASELINES), each the mean over the finals' two training seeds."""
+    finals = context.results.get("recipe_classes", {}).get("finals", {}).get("rows", {})
+    baseline = FINALS_BASELINES[name]
+    if any(row not in finals or len(finals[row]["seeds"]) < 2 for row in (name, baseline)):
+        raise SystemExit(f"recipe_long: {name} has no 15-minute finals beside its baseline to scale its steps by; run "
+                         "`make bench BENCH_ARGS='--only recipe_classes'` first")
+    return (statistics.mean(row["steps"] for row in finals[name]["seeds"])
+            / statistics.mean(row["steps"] for row in finals[baseline]["seeds"]))
 
 
 def folder_name(name: str) -> str:
@@ -174,6 +195,8 @@ def run(context: Context) -> None:
                 ratio = SET_RATIOS[name]
             elif name == WIDE_G_AT_BUDGET:  # planned after the wide G's own row, whose equal-time share it scales
                 ratio = planned[WIDE_G]["ratio"] * SET_RATIOS[BUDGET]
+            elif name in FINALS_BASELINES:
+                ratio = finals_ratio(context, name)
             elif name in screen and BASELINE in screen:
                 ratio = screen[name]["steps"] / screen[BASELINE]["steps"]
             else:

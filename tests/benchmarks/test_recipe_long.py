@@ -90,6 +90,29 @@ def test_the_wide_g_at_the_budget_scales_its_equal_time_share_to_the_budget_row(
     assert wide.train.lr_decay_after == round(budget.train.lr_decay_after * 67_000 / 150_000)
 
 
+def test_a_class_finalist_s_steps_are_its_finals_share_against_the_baseline_of_their_sitting():
+    from types import SimpleNamespace
+
+    from benchmarks.sections.recipe_long import DEEPER_D_ADC, FINALS_BASELINES, finals_ratio
+
+    assert DEEPER_D_ADC in LONG_LEVERS
+    def seeds(*steps):
+        return {"seeds": [{"seed": seed, "steps": count} for seed, count in enumerate(steps)]}
+
+    rows = {DEEPER_D_ADC: seeds(15_000, 17_000), FINALS_BASELINES[DEEPER_D_ADC]: seeds(19_000, 21_000),
+            "shipped recipe": seeds(10_000, 10_000)}  # another sitting's baseline: not this one
+    context = SimpleNamespace(results={"recipe_classes": {"finals": {"rows": rows}}})
+    assert finals_ratio(context, DEEPER_D_ADC) == pytest.approx(0.8)
+    config = equal_time_config(DEEPER_D_ADC, 0.8, 90_000)
+    check_buildable(config.model)
+    assert config.train.steps == 72_000 and config.train.seed == 0 and config.train.label_smoothing == 0.1
+    assert (config.model.d_cond, config.train.aux_weight) == ("projection-adc", 1.0)
+    assert len(config.model.d_stages) == 3
+    rows[FINALS_BASELINES[DEEPER_D_ADC]] = seeds(19_000)  # a sitting still training: nothing to scale by yet
+    with pytest.raises(SystemExit, match="no 15-minute finals"):
+        finals_ratio(context, DEEPER_D_ADC)
+
+
 def test_a_run_continues_where_the_last_invocation_stopped(tmp_path):
     cheap = {"standing_stats": 2, "steps": 3, "eval_every": 0}
     config = apply_changes(equal_time_config(LONG_LEVERS[0], 1.0, 100), cheap)
