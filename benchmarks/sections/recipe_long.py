@@ -47,6 +47,7 @@ from torch import nn
 from benchmarks.common import Context, apply_changes, train_towards
 from benchmarks.sections.recipe import BASE_STEPS, LEVERS, evaluated, scaled_config
 from benchmarks.sections.recipe_classes import LEVERS as CLASS_LEVERS
+from benchmarks.sections.recipe_classes import SEEDS as CLASS_SEEDS
 from digitgan.config import RunConfig
 from digitgan.modelfolder.folder import default_model_dir, export_model, load_generator, read_model_config
 from digitgan.models import load_weights
@@ -139,10 +140,10 @@ def equal_time_config(name: str, ratio: float, base_steps: int) -> RunConfig:
 
 def finals_ratio(context: Context, name: str) -> float:
     """Lever `name`'s steps over those of the baseline of its sitting in the class screen's 15-minute finals
-    (FINALS_BASELINES), each the mean over the finals' two training seeds."""
+    (FINALS_BASELINES), each the mean over the finals' training seeds."""
     finals = context.results.get("recipe_classes", {}).get("finals", {}).get("rows", {})
     baseline = FINALS_BASELINES[name]
-    if any(row not in finals or len(finals[row]["seeds"]) < 2 for row in (name, baseline)):
+    if any(row not in finals or len(finals[row]["seeds"]) < len(CLASS_SEEDS) for row in (name, baseline)):
         raise SystemExit(f"recipe_long: {name} has no 15-minute finals beside its baseline to scale its steps by; run "
                          "`make bench BENCH_ARGS='--only recipe_classes'` first")
     return (statistics.mean(row["steps"] for row in finals[name]["seeds"])
